@@ -1,0 +1,46 @@
+# Two commands do all set-up on a fresh machine with Python 3.11 and make:
+#   make serve   install, migrate, load rubrics, seed the demo, serve on :8000
+#   make test    install with the dev extras and run the whole suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: serve test lint format bench browsers clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+serve: $(STAMP)
+	$(BIN)/guidinghand db upgrade
+	$(BIN)/guidinghand rubrics load
+	$(BIN)/guidinghand demo seed --if-empty
+	$(BIN)/guidinghand serve
+
+test: $(DEV_STAMP)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache guidinghand.db*

@@ -1,0 +1,62 @@
+"""Every error leaves as JSON with a readable ``message``; none leaks a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.services.errors import ConflictError, NotFoundError, ServiceError
+
+log = logging.getLogger(__name__)
+
+
+def _location(loc: tuple[object, ...]) -> str:
+    # ("body", "ratings", 0, "score") -> "ratings[0].score": the field a client must fix.
+    parts = [p for p in loc if p not in ("body", "query", "path", "header", "form")]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "request"
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _location(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return JSONResponse(status_code=422, content={"message": summary, "errors": errors})
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        status_code=exc.status_code,
+        content={"message": str(exc.detail)},
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    status = (
+        404 if isinstance(exc, NotFoundError) else 409 if isinstance(exc, ConflictError) else 422
+    )
+    return JSONResponse(status_code=status, content={"message": str(exc)})
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(status_code=500, content={"message": "internal error"})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,1 @@
+"""Persistence: the engine, the ORM models and the per-request session."""

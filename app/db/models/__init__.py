@@ -1,0 +1,27 @@
+"""Every ORM model, imported here so that ``Base.metadata`` is complete for Alembic."""
+
+from app.db.models.audit import AuditEvent
+from app.db.models.certificates import Certificate
+from app.db.models.people import Cohort, Membership, Program, User
+from app.db.models.ratings import Amendment, EvidenceNote, ItemScore, Rating
+from app.db.models.rubrics import Rubric, RubricDomain, RubricItem, RubricVersion
+from app.db.models.sessions import Assignment, RecordedSession
+
+__all__ = [
+    "Amendment",
+    "Assignment",
+    "AuditEvent",
+    "Certificate",
+    "Cohort",
+    "EvidenceNote",
+    "ItemScore",
+    "Membership",
+    "Program",
+    "Rating",
+    "RecordedSession",
+    "Rubric",
+    "RubricDomain",
+    "RubricItem",
+    "RubricVersion",
+    "User",
+]

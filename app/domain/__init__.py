@@ -1,0 +1,1 @@
+"""The functional core: pure rules and numerics, no database, web or I/O."""
