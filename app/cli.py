@@ -1,0 +1,241 @@
+"""The ``guidinghand`` command: a thin shell over the services, one transaction per command.
+
+Every failure is one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.db.engine import unit_of_work
+from app.domain.vocabulary import Role
+from app.services.errors import ServiceError
+
+app = typer.Typer(
+    help="Guiding Hand: competency assessment for psychedelic-assisted psychotherapy.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+rubrics_app = typer.Typer(help="The rubric library in rubrics/.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demonstration program.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(rubrics_app, name="rubrics")
+app.add_typer(users_app, name="users")
+app.add_typer(demo_app, name="demo")
+
+SCHEMA_PATH = Path("rubrics/rubric.schema.json")
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """The command's single transaction; service and database errors become one line."""
+    try:
+        with unit_of_work() as session:
+            yield session
+    except ServiceError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        fail(f"database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the web application and the API."""
+    import uvicorn
+
+    settings = get_settings()
+    bind_host, bind_port = host or settings.host, port or settings.port
+    typer.echo(f"Guiding Hand on http://{bind_host}:{bind_port}  (API docs at /docs)")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        log_level=settings.log_level,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply the Alembic migrations to the configured database."""
+    from app.services.schema import upgrade_database
+
+    try:
+        upgrade_database(get_settings().database_url, revision)
+    except SQLAlchemyError as exc:
+        fail(f"database: {str(exc).splitlines()[0]}")
+    typer.echo(f"database at revision {revision}")
+
+
+def _read_password() -> str:
+    # Passwords never travel as arguments: they would land in shell history and `ps`.
+    if sys.stdin.isatty():
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    line = sys.stdin.readline().rstrip("\n")
+    if not line:
+        fail("password: expected the password on standard input", EXIT_USAGE)
+    return line
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Login e-mail address.")],
+    name: Annotated[str, typer.Option(help="Full name.")],
+    program: Annotated[str | None, typer.Option(help="Program slug to grant a role in.")] = None,
+    role: Annotated[list[Role] | None, typer.Option(help="Role in --program (repeatable).")] = None,
+) -> None:
+    """Create an account; the password is read from standard input or a prompt."""
+    from app.services.users import create_user, get_program_by_slug, grant_role
+
+    if role and program is None:
+        fail("--role needs --program", EXIT_USAGE)
+    password = _read_password()
+    with transaction() as session:
+        user = create_user(session, email=email, full_name=name, password=password)
+        if program is not None:
+            target = get_program_by_slug(session, program)
+            for r in role or []:
+                grant_role(session, user, target, r)
+    typer.echo(f"created user {user.email}")
+
+
+def _rubric_paths(paths: list[Path] | None) -> list[Path]:
+    from app.services.rubric_library import discover
+
+    return discover(paths or [get_settings().rubrics_dir])
+
+
+@rubrics_app.command("validate")
+def rubrics_validate(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or directories (default: rubrics/).")
+    ] = None,
+) -> None:
+    """Check rubric files; one line per problem as FILE:LINE:COLUMN: FIELD: MESSAGE."""
+    from app.services.rubric_library import validate_files
+
+    files = _rubric_paths(paths)
+    if not files:
+        fail("no rubric files found")
+    report = validate_files(files)
+    for problem in report.problems:
+        typer.echo(str(problem))
+    if report.problems:
+        typer.echo(f"{len(report.problems)} problem(s) in {len(files)} file(s)", err=True)
+        raise typer.Exit(EXIT_FAILURE)
+    typer.echo(f"{len(files)} rubric file(s) valid")
+
+
+@rubrics_app.command("schema")
+def rubrics_schema(
+    output: Annotated[Path, typer.Option(help="Where to write the JSON schema.")] = SCHEMA_PATH,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if the file is stale; write nothing.")
+    ] = False,
+) -> None:
+    """Generate the JSON schema of the rubric format from its model."""
+    from app.domain.rubrics.schema import rubric_json_schema
+
+    text = rubric_json_schema()
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current != text:
+            fail(f"{output} is stale; run 'guidinghand rubrics schema'")
+        typer.echo(f"{output} is up to date")
+        return
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+@rubrics_app.command("load")
+def rubrics_load(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or directories (default: rubrics/).")
+    ] = None,
+) -> None:
+    """Publish rubric files into the database: all of them, or none if any is invalid."""
+    from app.services.rubric_library import RubricFilesInvalidError, load_rubrics
+
+    files = _rubric_paths(paths)
+    if not files:
+        fail("no rubric files found")
+    try:
+        with transaction() as session:
+            outcomes = load_rubrics(session, files)
+    except RubricFilesInvalidError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem))
+        fail(str(exc))
+    for o in outcomes:
+        typer.echo(f"{o.rubric_id} {o.version}: {o.action}")
+
+
+@demo_app.command("seed")
+def demo_seed(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when the database holds a program.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 20261124,
+    today: Annotated[
+        str | None, typer.Option(help="Date the demo is built around (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Build the demonstration program and print its logins."""
+    from datetime import date
+
+    from app.services.demo import database_is_empty, seed_demo
+
+    try:
+        reference = date.fromisoformat(today) if today else date.today()
+    except ValueError:
+        fail(f"--today: {today!r} is not a date in YYYY-MM-DD form", EXIT_USAGE)
+    with transaction() as session:
+        if if_empty and not database_is_empty(session):
+            typer.echo("database already holds a program; demo not seeded")
+            return
+        summary = seed_demo(session, today=reference, seed=seed)
+    typer.echo(
+        f"Seeded program '{summary.program}': {summary.cohorts} cohorts, "
+        f"{summary.trainees} trainees, {summary.trainers} trainers, {summary.sessions} "
+        f"sessions, {summary.submitted_ratings} submitted and {summary.draft_ratings} draft "
+        f"ratings, {summary.calibration_sessions} calibration sessions, "
+        f"{summary.harm_flags} harm flags."
+    )
+    typer.echo(f"\nDemo logins (password for all: {summary.password})")
+    for login in summary.logins:
+        typer.echo(f"  {login.role:<8} {login.email:<36} {login.detail}")
+
+
+def main() -> None:
+    try:
+        app()
+    except ValidationError as exc:
+        # Settings errors (a missing secret in production) arrive here before any command.
+        first = exc.errors()[0]
+        sys.stderr.write(f"error: configuration: {first['msg']}\n")
+        sys.exit(EXIT_FAILURE)

@@ -1,0 +1,49 @@
+"""SQLite is configured for integrity and durability on every connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from app.db.engine import make_engine, unit_of_work
+from app.db.models import Program
+from tests.support.databases import migrated_engine, sqlite_url
+
+
+def test_sqlite_pragmas_on_every_connection(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "p.db"))
+    for _ in range(2):
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    engine.dispose()
+
+
+def test_unit_of_work_commits_or_rolls_back(tmp_path: Path) -> None:
+    engine = migrated_engine(sqlite_url(tmp_path / "uow.db"))
+    with unit_of_work(engine) as session:
+        session.add(Program(slug="kept", name="Kept"))
+    with pytest.raises(RuntimeError), unit_of_work(engine) as session:
+        session.add(Program(slug="dropped", name="Dropped"))
+        session.flush()
+        raise RuntimeError("boom")
+    with engine.connect() as conn:
+        slugs = conn.execute(text("SELECT slug FROM program")).scalars().all()
+    assert slugs == ["kept"]
+    engine.dispose()
+
+
+def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
+    engine = migrated_engine(sqlite_url(tmp_path / "fk.db"))
+    with pytest.raises(IntegrityError), unit_of_work(engine) as session:
+        session.execute(
+            text(
+                "INSERT INTO cohort (program_id, name, start_date, active, created_at) "
+                "VALUES (999, 'x', '2026-01-01', 1, '2026-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
