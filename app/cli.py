@@ -239,3 +239,7 @@ def main() -> None:
         first = exc.errors()[0]
         sys.stderr.write(f"error: configuration: {first['msg']}\n")
         sys.exit(EXIT_FAILURE)
+
+
+if __name__ == "__main__":
+    main()

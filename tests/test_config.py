@@ -21,7 +21,7 @@ def test_reads_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_development_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("ENV", "DATABASE_URL", "SECRET_KEY", "HASHER_PROFILE"):
         monkeypatch.delenv(f"GUIDINGHAND_{name}", raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.env is Environment.development
     assert settings.database_url == "sqlite:///./guidinghand.db"
     assert settings.secret_key == DEFAULT_SECRET_KEY
@@ -35,7 +35,7 @@ def test_refuses_default_secret_outside_development(
     monkeypatch.delenv("GUIDINGHAND_SECRET_KEY", raising=False)
     monkeypatch.setenv("GUIDINGHAND_ENV", env)
     with pytest.raises(ValidationError, match="GUIDINGHAND_SECRET_KEY must be set"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
 
 
 def test_production_refuses_fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,10 +43,10 @@ def test_production_refuses_fast_password_hashing(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("GUIDINGHAND_SECRET_KEY", "a-long-private-random-secret-value")
     monkeypatch.setenv("GUIDINGHAND_HASHER_PROFILE", "fast")
     with pytest.raises(ValidationError, match="for tests only"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
 
 
 def test_rejects_out_of_range_port(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GUIDINGHAND_PORT", "70000")
     with pytest.raises(ValidationError, match="port"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)

@@ -194,7 +194,7 @@ class _Builder:
             calibration = rec.id in calibration_ids
             recent = (self.today - rec.session_date).days < 21
             for slot, (rater, severity) in enumerate(pair):
-                status = RatingStatus.submitted
+                status: RatingStatus | None = RatingStatus.submitted
                 if recent and slot == 1:
                     status = RatingStatus.draft if index % 2 == 0 else None  # None: not begun
                 self._rate(rec, rater, skill - severity, status, calibration=calibration)

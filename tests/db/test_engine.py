@@ -27,10 +27,15 @@ def test_unit_of_work_commits_or_rolls_back(tmp_path: Path) -> None:
     engine = migrated_engine(sqlite_url(tmp_path / "uow.db"))
     with unit_of_work(engine) as session:
         session.add(Program(slug="kept", name="Kept"))
-    with pytest.raises(RuntimeError), unit_of_work(engine) as session:
-        session.add(Program(slug="dropped", name="Dropped"))
-        session.flush()
-        raise RuntimeError("boom")
+
+    def failing_command() -> None:
+        with unit_of_work(engine) as session:
+            session.add(Program(slug="dropped", name="Dropped"))
+            session.flush()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        failing_command()
     with engine.connect() as conn:
         slugs = conn.execute(text("SELECT slug FROM program")).scalars().all()
     assert slugs == ["kept"]

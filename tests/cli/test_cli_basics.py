@@ -1,0 +1,78 @@
+"""The command line: migrations, accounts, and one-line errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.support.cli import Cli
+
+
+def _rows(cli: Cli, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(cli.workdir / "cli.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_db_upgrade_builds_the_schema(migrated_cli: Cli) -> None:
+    tables = {r[0] for r in _rows(migrated_cli, "SELECT name FROM sqlite_master")}
+    assert {"rubric_version", "item_score", "audit_event", "certificate"} <= tables
+    again = migrated_cli("db", "upgrade")
+    assert again.returncode == 0, again.stderr
+
+
+def test_users_create_reads_password_from_stdin(migrated_cli: Cli) -> None:
+    result = migrated_cli(
+        "users", "create", "--email", "Lead@Example.org", "--name", "Lead",
+        stdin="a long enough password\n",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "created user lead@example.org" in result.stdout
+    (hash_,) = _rows(migrated_cli, "SELECT password_hash FROM user_account")[0]
+    assert str(hash_).startswith("$argon2id$")
+    assert "a long enough password" not in result.stdout + result.stderr
+
+
+def test_users_create_has_no_password_argument(migrated_cli: Cli) -> None:
+    result = migrated_cli("users", "create", "--email", "a@b.org", "--name", "A", "--password", "x")
+    assert result.returncode == 2
+    assert "No such option" in result.stderr
+
+
+def test_users_create_errors_are_one_line(migrated_cli: Cli) -> None:
+    ok = migrated_cli("users", "create", "--email", "a@b.org", "--name", "A",
+                      stdin="a long enough password\n")  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    dup = migrated_cli("users", "create", "--email", "a@b.org", "--name", "A",
+                       stdin="a long enough password\n")  # fmt: skip
+    assert dup.returncode == 1
+    assert dup.stderr.strip() == "error: email: a user with a@b.org already exists"
+    weak = migrated_cli("users", "create", "--email", "c@b.org", "--name", "C", stdin="short\n")
+    assert weak.returncode == 1
+    assert weak.stderr.strip() == "error: password: must be at least 12 characters"
+    missing = migrated_cli(
+        "users", "create", "--email", "d@b.org", "--name", "D", "--program", "nope",
+        "--role", "trainer", stdin="a long enough password\n",
+    )  # fmt: skip
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == "error: program: no program with slug 'nope'"
+    # The failed command wrote nothing: its user was rolled back with it.
+    assert _rows(migrated_cli, "SELECT email FROM user_account ORDER BY email") == [("a@b.org",)]
+
+
+def test_refuses_default_secret_in_production(cli: Cli) -> None:
+    result = cli(
+        "db", "upgrade", env={"GUIDINGHAND_ENV": "production"}, unset=("GUIDINGHAND_SECRET_KEY",)
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: configuration:")
+    assert "GUIDINGHAND_SECRET_KEY must be set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_database_errors_are_one_line(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    result = cli("users", "create", "--email", "a@b.org", "--name", "A",
+                 stdin="a long enough password\n")  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: database:")
+    assert "Traceback" not in result.stderr
