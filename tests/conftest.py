@@ -5,13 +5,16 @@ Database tests run on SQLite always and on PostgreSQL when ``TEST_DATABASE_URL``
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 # Settings are read once and cached, so the test environment must exist before any import.
 _TMP = Path(tempfile.mkdtemp(prefix="guidinghand-tests-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ.update(
     {
         "GUIDINGHAND_ENV": "test",

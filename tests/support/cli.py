@@ -19,13 +19,9 @@ class Cli:
     def database_url(self) -> str:
         return f"sqlite:///{self.workdir / 'cli.db'}"
 
-    def __call__(
-        self,
-        *args: str,
-        stdin: str = "",
-        env: dict[str, str] | None = None,
-        unset: tuple[str, ...] = (),
-    ) -> subprocess.CompletedProcess[str]:
+    def environment(
+        self, env: dict[str, str] | None = None, unset: tuple[str, ...] = ()
+    ) -> dict[str, str]:
         environment = {
             **os.environ,
             "GUIDINGHAND_DATABASE_URL": self.database_url,
@@ -34,6 +30,16 @@ class Cli:
         }
         for name in unset:
             environment.pop(name, None)
+        return environment
+
+    def __call__(
+        self,
+        *args: str,
+        stdin: str = "",
+        env: dict[str, str] | None = None,
+        unset: tuple[str, ...] = (),
+    ) -> subprocess.CompletedProcess[str]:
+        environment = self.environment(env, unset)
         return subprocess.run(
             [sys.executable, "-m", "app.cli", *args],
             input=stdin,

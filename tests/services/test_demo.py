@@ -1,0 +1,156 @@
+"""The demo program is realistic, deterministic and faithful to its simulation model."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import (
+    Assignment,
+    ItemScore,
+    Membership,
+    Rating,
+    RecordedSession,
+    RubricItem,
+    User,
+)
+from app.domain.vocabulary import Phase, RatingStatus, Role
+from app.services.demo import DEMO_PASSWORD, database_is_empty, seed_demo
+from app.services.errors import ConflictError, NotFoundError
+from app.services.passwords import verify_password
+from app.services.rubric_library import load_rubrics
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = date(2026, 11, 2)
+
+
+@pytest.fixture
+def flagship(db_session: Session) -> None:
+    load_rubrics(db_session, [ROOT / "rubrics" / "pat-competency.v1.yaml"])
+
+
+def _fingerprint(session: Session) -> str:
+    rows = session.execute(
+        select(RecordedSession.session_date, RecordedSession.phase, User.email, RubricItem.key,
+               ItemScore.score, ItemScore.not_applicable, ItemScore.harm_flag)
+        .join(Assignment, Assignment.session_id == RecordedSession.id)
+        .join(User, User.id == Assignment.rater_id)
+        .join(Rating, Rating.assignment_id == Assignment.id)
+        .join(ItemScore, ItemScore.rating_id == Rating.id)
+        .join(RubricItem, RubricItem.id == ItemScore.item_id)
+        .order_by(RecordedSession.session_date, User.email, RubricItem.key)
+    ).all()  # fmt: skip
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def test_refuses_without_the_flagship_rubric(db_session: Session) -> None:
+    with pytest.raises(NotFoundError, match="rubrics load"):
+        seed_demo(db_session, today=TODAY)
+
+
+@pytest.mark.usefixtures("flagship")
+def test_shape_of_the_demo_program(db_session: Session) -> None:
+    assert database_is_empty(db_session)
+    summary = seed_demo(db_session, today=TODAY)
+    assert not database_is_empty(db_session)
+    assert (summary.cohorts, summary.trainees, summary.trainers) == (2, 12, 4)
+    assert 70 <= summary.sessions <= 90
+    assert summary.calibration_sessions >= 4
+    assert summary.harm_flags >= 1
+    assert summary.draft_ratings >= 1
+
+    sessions = db_session.scalars(select(RecordedSession)).all()
+    assert {s.phase for s in sessions} == set(Phase)
+    for rec in sessions:
+        raters = [a for a in rec.assignments if not a.is_master]
+        assert len(raters) == 2
+        assert len({a.rater_id for a in raters}) == 2
+        assert all(a.rater_id != rec.trainee_id for a in rec.assignments)
+        masters = [a for a in rec.assignments if a.is_master]
+        assert len(masters) == (1 if raters[0].calibration else 0)
+
+    roles = defaultdict(set)
+    for m in db_session.scalars(select(Membership)):
+        roles[m.role].add(m.user_id)
+    assert (len(roles[Role.trainee]), len(roles[Role.trainer]), len(roles[Role.admin])) == (
+        12,
+        4,
+        1,
+    )
+
+    # Every login printed works with the printed password.
+    for login in summary.logins:
+        user = db_session.scalar(select(User).where(User.email == login.email))
+        assert user is not None
+        assert user.password_hash is not None
+        assert verify_password(DEMO_PASSWORD, user.password_hash)
+
+    with pytest.raises(ConflictError):
+        seed_demo(db_session, today=TODAY)
+
+
+@pytest.mark.usefixtures("flagship")
+def test_submitted_ratings_are_complete_and_evidence_is_within_the_recording(
+    db_session: Session,
+) -> None:
+    seed_demo(db_session, today=TODAY)
+    for rating in db_session.scalars(select(Rating)):
+        rec = rating.assignment.session
+        if rating.status is RatingStatus.submitted:
+            assert rating.submitted_at is not None
+            assert rating.scores, "a submitted rating scores its applicable items"
+        for score in rating.scores:
+            assert score.not_applicable or 0 <= (score.score or 0) <= 6
+            assert not score.harm_flag or score.harm_note
+            for note in score.evidence:
+                assert 0 <= note.timestamp_seconds <= rec.duration_seconds
+
+
+@pytest.mark.usefixtures("flagship")
+def test_simulated_growth_and_rater_severity_are_recoverable(db_session: Session) -> None:
+    seed_demo(db_session, today=TODAY)
+    rows = db_session.execute(
+        select(RecordedSession.trainee_id, RecordedSession.session_date, User.email,
+               RecordedSession.id, ItemScore.score)
+        .join(Assignment, Assignment.session_id == RecordedSession.id)
+        .join(User, User.id == Assignment.rater_id)
+        .join(Rating, Rating.assignment_id == Assignment.id)
+        .join(ItemScore, ItemScore.rating_id == Rating.id)
+        .where(Rating.status == RatingStatus.submitted, ItemScore.score.is_not(None),
+               Assignment.is_master.is_(False))
+    ).all()  # fmt: skip
+    by_trainee: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    by_rater: dict[str, list[float]] = defaultdict(list)
+    session_mean: dict[int, list[float]] = defaultdict(list)
+    for trainee, day, _rater, session_id, score in rows:
+        by_trainee[trainee].append((day.toordinal(), float(score)))
+        session_mean[session_id].append(float(score))
+    means = {k: float(np.mean(v)) for k, v in session_mean.items()}
+    for _trainee, _day, rater, session_id, score in rows:
+        by_rater[rater].append(float(score) - means[session_id])
+
+    slopes = [np.polyfit(*np.array(v).T, 1)[0] for v in by_trainee.values()]
+    assert sum(s > 0 for s in slopes) >= 10, "most trainees improve over time"
+    severity = [float(np.mean(by_rater[f"trainer{n}@demo.guidinghand.org"])) for n in (1, 2, 3, 4)]
+    assert severity == sorted(severity, reverse=True), (
+        "trainer1 most lenient ... trainer4 most severe"
+    )
+
+
+@pytest.mark.usefixtures("flagship")
+def test_same_seed_same_program(db_session: Session) -> None:
+    fingerprints = []
+    for seed in (7, 7, 8):
+        attempt = db_session.begin_nested()
+        seed_demo(db_session, today=TODAY, seed=seed)
+        fingerprints.append(_fingerprint(db_session))
+        attempt.rollback()
+    assert fingerprints[0] == fingerprints[1]
+    assert fingerprints[0] != fingerprints[2]
