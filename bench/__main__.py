@@ -1,0 +1,15 @@
+"""``make bench``: run every benchmark and print its ratio to the reference."""
+
+from __future__ import annotations
+
+from bench import bench_rubrics
+
+
+def main() -> None:
+    for module in (bench_rubrics,):
+        for comparison in module.run():
+            print(comparison)
+
+
+if __name__ == "__main__":
+    main()

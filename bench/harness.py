@@ -1,0 +1,41 @@
+"""Timing with a reference: absolute seconds vary by machine, ratios travel."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    data_size: str
+    subject: str
+    reference: str
+    subject_seconds: float
+    reference_seconds: float
+
+    @property
+    def ratio(self) -> float:
+        return self.subject_seconds / self.reference_seconds
+
+    def __str__(self) -> str:
+        return (
+            f"{self.name} [{self.data_size}]\n"
+            f"  {self.subject}: {self.subject_seconds * 1e3:.2f} ms (median)\n"
+            f"  {self.reference}: {self.reference_seconds * 1e3:.2f} ms (median)\n"
+            f"  ratio: {self.ratio:.2f}x the reference"
+        )
+
+
+def median_seconds(fn: Callable[[], object], repeat: int = 15, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
