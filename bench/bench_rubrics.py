@@ -12,11 +12,11 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from app.domain.rubrics.parse import parse_rubric
 from sqlalchemy.orm import Session
 
 from app.db.engine import make_engine
 from app.db.models import RubricItem
+from app.domain.rubrics.parse import parse_rubric
 from app.services.rubric_library import load_rubrics
 from app.services.schema import upgrade_database
 from bench.harness import Comparison, median_seconds

@@ -188,6 +188,13 @@ class _Builder:
         s.flush()
 
         calibration_ids = {sessions[i].id for i in range(3, len(sessions), 14)}
+        # A few safety lapses in the weakest early work: flagged by one rater, and in the
+        # weakest session by both, so that a confirmed harm flag exists.
+        weakest = sorted(
+            (r for r in sessions if (self.today - r.session_date).days >= 21),
+            key=lambda r: (self._skills[r.id], r.id),
+        )[:3]
+        lapse_slots = {rec.id: (0, 1) if n == 0 else (n % 2,) for n, rec in enumerate(weakest)}
         for index, rec in enumerate(sessions):
             skill = self._skills[rec.id]
             pair = [trainers[(index + j) % len(trainers)] for j in (0, 1 + index % 3)]
@@ -197,7 +204,10 @@ class _Builder:
                 status: RatingStatus | None = RatingStatus.submitted
                 if recent and slot == 1:
                     status = RatingStatus.draft if index % 2 == 0 else None  # None: not begun
-                self._rate(rec, rater, skill - severity, status, calibration=calibration)
+                lapse = slot in lapse_slots.get(rec.id, ())
+                self._rate(
+                    rec, rater, skill - severity, status, calibration=calibration, lapse=lapse
+                )
             if calibration:
                 self._rate(rec, admin, skill, RatingStatus.submitted, calibration=True, master=True)
             if not recent:
@@ -266,6 +276,7 @@ class _Builder:
         *,
         calibration: bool,
         master: bool = False,
+        lapse: bool = False,
     ) -> None:
         assignment = Assignment(
             session=rec,
@@ -304,12 +315,16 @@ class _Builder:
         if status is RatingStatus.draft:
             applicable = applicable[: len(applicable) // 2]
         for item in applicable:
+            # The simulation knows one reason for N/A, the flagship's: working without a
+            # co-therapist. Real raters read each item's not_applicable_when.
             if item.allow_not_applicable and not rec.co_therapist:
                 rating.scores.append(ItemScore(item=item, not_applicable=True))
                 continue
             raw = level + self.difficulty[item.key] + self.rng.normal(0.0, noise)
             score = int(np.clip(round(raw), self.version.scale_min, self.version.scale_max))
             harm = item.safety_gate and not master and score <= 1 and self.rng.random() < 0.5
+            if lapse and item.safety_gate:
+                score, harm, lapse = min(score, 1), True, False
             entry = ItemScore(
                 item=item,
                 score=score,

@@ -63,7 +63,7 @@ def test_shape_of_the_demo_program(db_session: Session) -> None:
     assert (summary.cohorts, summary.trainees, summary.trainers) == (2, 12, 4)
     assert 70 <= summary.sessions <= 90
     assert summary.calibration_sessions >= 4
-    assert summary.harm_flags >= 1
+    assert summary.harm_flags >= 3
     assert summary.draft_ratings >= 1
 
     sessions = db_session.scalars(select(RecordedSession)).all()
@@ -130,18 +130,36 @@ def test_simulated_growth_and_rater_severity_are_recoverable(db_session: Session
     by_rater: dict[str, list[float]] = defaultdict(list)
     session_mean: dict[int, list[float]] = defaultdict(list)
     for trainee, day, _rater, session_id, score in rows:
-        by_trainee[trainee].append((day.toordinal(), float(score)))
-        session_mean[session_id].append(float(score))
+        by_trainee[trainee].append((day.toordinal(), float(score or 0)))
+        session_mean[session_id].append(float(score or 0))
     means = {k: float(np.mean(v)) for k, v in session_mean.items()}
     for _trainee, _day, rater, session_id, score in rows:
-        by_rater[rater].append(float(score) - means[session_id])
+        by_rater[rater].append(float(score or 0) - means[session_id])
 
-    slopes = [np.polyfit(*np.array(v).T, 1)[0] for v in by_trainee.values()]
+    slopes = []
+    for points in by_trainee.values():
+        days, scores = np.array(points, dtype=float).T
+        slopes.append(float(np.polyfit(days, scores, deg=1)[0]))
     assert sum(s > 0 for s in slopes) >= 10, "most trainees improve over time"
     severity = [float(np.mean(by_rater[f"trainer{n}@demo.guidinghand.org"])) for n in (1, 2, 3, 4)]
     assert severity == sorted(severity, reverse=True), (
         "trainer1 most lenient ... trainer4 most severe"
     )
+
+
+@pytest.mark.usefixtures("flagship")
+@pytest.mark.usefixtures("flagship")
+@pytest.mark.parametrize("seed", [1, 5, 99])
+def test_every_seed_has_a_harm_flag_confirmed_by_two_raters(db_session: Session, seed: int) -> None:
+    seed_demo(db_session, today=TODAY, seed=seed)
+    flagged = db_session.execute(
+        select(Assignment.session_id, ItemScore.item_id)
+        .join(Rating, Rating.assignment_id == Assignment.id)
+        .join(ItemScore, ItemScore.rating_id == Rating.id)
+        .where(ItemScore.harm_flag.is_(True))
+    ).all()
+    assert len(flagged) >= 3
+    assert any(flagged.count(pair) >= 2 for pair in flagged)
 
 
 @pytest.mark.usefixtures("flagship")

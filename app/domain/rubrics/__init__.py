@@ -1,0 +1,1 @@
+"""The rubric library's file format: model, cross-field checks, parsing, canonical content."""
