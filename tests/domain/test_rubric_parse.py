@@ -240,13 +240,13 @@ def test_bad_file_names_are_problems(name: str) -> None:
                 2,
                 1,
                 "",
-                "invalid YAML: while scanning for the next token, "
-                "found character '\\t' that cannot start any token",
+                "invalid YAML: while scanning a plain scalar on line 1, "
+                "found a tab character that violates indentation",
             ),
         ),
         (
             "id: x\nversion: a\x07\n",
-            (2, 11, "", "invalid YAML: special characters are not allowed (U+0007)"),
+            (2, 11, "", "invalid YAML: control characters are not allowed (U+0007)"),
         ),
         (
             "id: !python/object x\n",

@@ -31,6 +31,8 @@ from app.domain.rubrics.model import (
 _Marks = dict[Loc, tuple[int, int]]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+# libyaml's loader is about ten times faster and reports the same marks.
+_Loader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 _NUMBER = r"(?:0|[1-9][0-9]*)"
 _FILE_NAME = re.compile(
     rf"(?P<id>[a-z][a-z0-9-]*)\.v(?P<version>{_NUMBER}(?:\.{_NUMBER}){{0,2}})\.ya?ml"
@@ -128,11 +130,13 @@ def _located(marks: _Marks, issues: list[Issue]) -> list[RubricProblem]:
 def _load_yaml(text: str) -> tuple[Any, _Marks] | list[RubricProblem]:
     """The plain data, and where each path starts: the key of a field, the start of an entry."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
+        root = loader.get_single_node()
     except ReaderError as exc:
         return [_reader_problem(text, exc)]
+    except yaml.MarkedYAMLError as exc:
+        return [_syntax_problem(exc)]
     try:
-        root = loader.get_single_node()
         if root is None:
             return [RubricProblem(1, 1, "", "the file is empty; a rubric is a YAML mapping")]
         if not isinstance(root, MappingNode):
@@ -153,7 +157,7 @@ def _load_yaml(text: str) -> tuple[Any, _Marks] | list[RubricProblem]:
 
 
 def _index(
-    loader: yaml.SafeLoader,
+    loader: yaml.SafeLoader | yaml.CSafeLoader,
     node: Node,
     loc: Loc,
     marks: _Marks,
