@@ -1,0 +1,1 @@
+"""Inter-rater reliability: every standard agreement coefficient, vectorised with numpy."""

@@ -1,0 +1,130 @@
+"""Ratings as a subjects x raters matrix with NaN for missing values.
+
+Every coefficient takes this one shape; long-format input is pivoted once, vectorised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatMatrix = NDArray[np.float64]
+
+
+class RatingsInputError(ValueError):
+    """Input that cannot be a ratings table; ``row`` is the 0-based offending record."""
+
+    def __init__(self, message: str, row: int | None = None) -> None:
+        super().__init__(message)
+        self.row = row
+
+
+@dataclass(frozen=True)
+class RatingMatrix:
+    values: FloatMatrix  # shape (n_subjects, n_raters); NaN where a rater did not score
+    subjects: tuple[str, ...]
+    raters: tuple[str, ...]
+    # The scale's (min, max) when known: categories then include unused scale points,
+    # which weighted kappa, AC2 and alpha depend on.
+    scale: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.values.ndim != 2:
+            raise RatingsInputError("ratings must form a subjects x raters matrix")
+        if self.values.shape != (len(self.subjects), len(self.raters)):
+            raise RatingsInputError("labels do not match the matrix shape")
+        if self.scale is not None:
+            lo, hi = self.scale
+            if lo >= hi:
+                raise RatingsInputError(f"scale {lo}..{hi} is empty")
+            observed = self.values[~np.isnan(self.values)]
+            if observed.size and (observed.min() < lo or observed.max() > hi):
+                raise RatingsInputError(f"scores fall outside the scale {lo}..{hi}")
+
+    @property
+    def n_subjects(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def n_raters(self) -> int:
+        return int(self.values.shape[1])
+
+    @property
+    def n_ratings(self) -> int:
+        return int(np.count_nonzero(~np.isnan(self.values)))
+
+    def categories(self) -> NDArray[np.float64]:
+        """The scale's points when known, otherwise the distinct observed values."""
+        if self.scale is not None:
+            return np.arange(self.scale[0], self.scale[1] + 1, dtype=np.float64)
+        observed = self.values[~np.isnan(self.values)]
+        return np.unique(observed)
+
+    def complete_rows(self) -> RatingMatrix:
+        """Only the subjects every rater scored (listwise deletion, as ICC requires)."""
+        keep = ~np.isnan(self.values).any(axis=1)
+        return RatingMatrix(
+            self.values[keep],
+            tuple(s for s, k in zip(self.subjects, keep.tolist(), strict=True) if k),
+            self.raters,
+            self.scale,
+        )
+
+    @classmethod
+    def from_array(
+        cls, values: Sequence[Sequence[float]] | FloatMatrix, scale: tuple[int, int] | None = None
+    ) -> RatingMatrix:
+        """A matrix given directly: rows are subjects, columns raters, NaN missing.
+
+        >>> RatingMatrix.from_array([[1, 2], [3, float("nan")]]).n_ratings
+        3
+        """
+        array = np.asarray(values, dtype=np.float64)
+        if array.ndim != 2:
+            raise RatingsInputError("ratings must form a subjects x raters matrix")
+        return cls(
+            array,
+            tuple(str(i) for i in range(array.shape[0])),
+            tuple(str(j) for j in range(array.shape[1])),
+            scale,
+        )
+
+    @classmethod
+    def from_long(
+        cls,
+        subjects: Sequence[str],
+        raters: Sequence[str],
+        scores: Sequence[float] | NDArray[np.float64],
+        scale: tuple[int, int] | None = None,
+    ) -> RatingMatrix:
+        """Pivot (subject, rater, score) records; a rater scoring a subject twice is an error.
+
+        >>> m = RatingMatrix.from_long(["a", "a", "b"], ["r1", "r2", "r1"], [1, 2, 3])
+        >>> m.values.tolist()
+        [[1.0, 2.0], [3.0, nan]]
+        """
+        if not (len(subjects) == len(raters) == len(scores)):
+            raise RatingsInputError("subject, rater and score columns differ in length")
+        subject_labels, subject_idx = np.unique(
+            np.asarray(subjects, dtype=str), return_inverse=True
+        )
+        rater_labels, rater_idx = np.unique(np.asarray(raters, dtype=str), return_inverse=True)
+        cell = subject_idx * len(rater_labels) + rater_idx
+        order = np.argsort(cell, kind="stable")
+        repeated = np.flatnonzero(np.diff(cell[order]) == 0)
+        if repeated.size:
+            row = int(order[repeated[0] + 1])
+            raise RatingsInputError(
+                f"rater {raters[row]!r} scored subject {subjects[row]!r} more than once", row
+            )
+        values = np.full((len(subject_labels), len(rater_labels)), np.nan)
+        values.flat[cell] = np.asarray(scores, dtype=np.float64)
+        return cls(
+            values,
+            tuple(str(s) for s in subject_labels),
+            tuple(str(r) for r in rater_labels),
+            scale,
+        )
