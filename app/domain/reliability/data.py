@@ -65,10 +65,10 @@ class RatingMatrix:
 
     def complete_rows(self) -> RatingMatrix:
         """Only the subjects every rater scored (listwise deletion, as ICC requires)."""
-        keep = ~np.isnan(self.values).any(axis=1)
+        keep = np.flatnonzero(~np.isnan(self.values).any(axis=1))
         return RatingMatrix(
             self.values[keep],
-            tuple(s for s, k in zip(self.subjects, keep.tolist(), strict=True) if k),
+            tuple(self.subjects[i] for i in keep.tolist()),
             self.raters,
             self.scale,
         )
