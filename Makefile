@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# irrCAC (a test-only reference for Gwet's AC1/AC2) pins scipy==1.12, which conflicts with
+# pingouin's floor; it runs fine on current scipy, so it is installed without its pins.
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps 'irrCAC==0.4.4'
 	touch $(STAMP) $@
 
 serve: $(STAMP)
