@@ -23,5 +23,6 @@ def agreement_weights(categories: NDArray[np.float64], kind: WeightKind) -> NDAr
     q = categories.size
     if kind == "unweighted" or q < 2:
         return np.eye(q)
-    diff = np.abs(categories[:, None] - categories[None, :]) / (categories[-1] - categories[0])
-    return 1.0 - (diff if kind == "linear" else diff**2)
+    span = float(categories[-1] - categories[0])
+    diff: NDArray[np.float64] = np.abs(categories[:, None] - categories[None, :]) / span
+    return np.asarray(1.0 - (diff if kind == "linear" else diff * diff), dtype=np.float64)
