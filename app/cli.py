@@ -208,7 +208,18 @@ def demo_seed(
     """Build the demonstration program and print its logins."""
     from datetime import date
 
-    from app.services.demo import database_is_empty, seed_demo
+    from app.services.demo import (
+        DEMO_PASSWORD,
+        DemoLogin,
+        database_is_empty,
+        existing_demo_logins,
+        seed_demo,
+    )
+
+    def print_logins(logins: list[DemoLogin]) -> None:
+        typer.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
+        for login in logins:
+            typer.echo(f"  {login.role:<8} {login.email:<36} {login.detail}".rstrip())
 
     try:
         reference = date.fromisoformat(today) if today else date.today()
@@ -217,6 +228,9 @@ def demo_seed(
     with transaction() as session:
         if if_empty and not database_is_empty(session):
             typer.echo("database already holds a program; demo not seeded")
+            logins = existing_demo_logins(session)
+            if logins:
+                print_logins(logins)
             return
         summary = seed_demo(session, today=reference, seed=seed)
     typer.echo(
@@ -226,9 +240,7 @@ def demo_seed(
         f"ratings, {summary.calibration_sessions} calibration sessions, "
         f"{summary.harm_flags} harm flags."
     )
-    typer.echo(f"\nDemo logins (password for all: {summary.password})")
-    for login in summary.logins:
-        typer.echo(f"  {login.role:<8} {login.email:<36} {login.detail}")
+    print_logins(summary.logins)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from app.db.models import (
     Cohort,
     EvidenceNote,
     ItemScore,
+    Membership,
     Program,
     Rating,
     RecordedSession,
@@ -88,6 +89,18 @@ class DemoSummary:
 
 def database_is_empty(session: Session) -> bool:
     return session.scalar(select(func.count()).select_from(Program)) == 0
+
+
+def existing_demo_logins(session: Session) -> list[DemoLogin]:
+    """The demo accounts of an already seeded database, so that every start can show them."""
+    rows = session.execute(
+        select(User.email, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Program, Program.id == Membership.program_id)
+        .where(Program.slug == DEMO_PROGRAM_SLUG, User.active.is_(True))
+        .order_by(Membership.role, User.email)
+    ).all()
+    return [DemoLogin(email, role.value, "") for email, role in rows]
 
 
 def seed_demo(session: Session, *, today: date, seed: int = DEFAULT_SEED) -> DemoSummary:

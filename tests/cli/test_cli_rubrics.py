@@ -77,6 +77,7 @@ def test_demo_seed_prints_logins_and_runs_once(migrated_cli: Cli) -> None:
     second = migrated_cli("demo", "seed", "--if-empty")
     assert second.returncode == 0
     assert "not seeded" in second.stdout
+    assert "trainer4@demo.guidinghand.org" in second.stdout, "a restart still shows the logins"
     third = migrated_cli("demo", "seed")
     assert third.returncode == 1
     assert third.stderr.strip() == "error: the demo program 'demo' already exists"
