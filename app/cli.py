@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, cast
 
 import typer
 from pydantic import ValidationError
@@ -241,6 +241,70 @@ def demo_seed(
         f"{summary.harm_flags} harm flags."
     )
     print_logins(summary.logins)
+
+
+def _parse_scale(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    lo, sep, hi = text.partition("..")
+    try:
+        bounds = (int(lo), int(hi))
+    except ValueError:
+        bounds = None
+    if not sep or bounds is None or bounds[0] >= bounds[1]:
+        fail(f"--scale: {text!r} is not MIN..MAX with integers MIN < MAX", EXIT_USAGE)
+    return bounds
+
+
+@app.command()
+def irr(
+    file: Annotated[Path, typer.Argument(help="CSV with columns subject,rater,score[,item].")],
+    level: Annotated[
+        str, typer.Option(help="Level of measurement: nominal, ordinal, interval or ratio.")
+    ] = "ordinal",
+    scale: Annotated[
+        str | None, typer.Option(help="The scale as MIN..MAX, so unused points count.")
+    ] = None,
+    item: Annotated[str | None, typer.Option(help="Only the ratings of this item.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    bootstrap: Annotated[
+        int, typer.Option(min=0, help="Bootstrap draws for Krippendorff's alpha intervals.")
+    ] = 0,
+    seed: Annotated[int | None, typer.Option(help="Seed of the bootstrap.")] = None,
+) -> None:
+    """Inter-rater reliability of a ratings file: every applicable coefficient."""
+    import json
+
+    from app.console import DelayedProgress, render_report
+    from app.domain.reliability.data import RatingsInputError
+    from app.domain.reliability.long_format import RatingsFileError, read_ratings_csv
+    from app.domain.reliability.panel import LEVELS, Level, reliability_panel
+
+    if level not in LEVELS:
+        fail(f"--level: {level!r} is not one of {', '.join(LEVELS)}", EXIT_USAGE)
+    bounds = _parse_scale(scale)
+    try:
+        with file.open(encoding="utf-8", newline="") as handle:
+            ratings = read_ratings_csv(handle)
+        if item is not None:
+            ratings = ratings.select_item(item)
+        matrix = ratings.to_matrix(bounds)
+    except OSError as exc:
+        fail(f"{file}: cannot read: {exc.strerror}", EXIT_USAGE)
+    except UnicodeDecodeError:
+        fail(f"{file}: not UTF-8 text", EXIT_USAGE)
+    except RatingsFileError as exc:
+        fail(f"{file}:{exc.line}: {exc.detail}", EXIT_USAGE)
+    except RatingsInputError as exc:
+        fail(f"{file}: {exc}", EXIT_USAGE)
+    with DelayedProgress("bootstrap") as progress:
+        report = reliability_panel(
+            matrix, cast(Level, level), bootstrap=bootstrap, seed=seed, progress=progress.update
+        )
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=None))
+    else:
+        render_report(report)
 
 
 def main() -> None:
