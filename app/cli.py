@@ -296,7 +296,8 @@ def irr(
     except RatingsFileError as exc:
         fail(f"{file}:{exc.line}: {exc.detail}", EXIT_USAGE)
     except RatingsInputError as exc:
-        fail(f"{file}: {exc}", EXIT_USAGE)
+        where = f":{ratings.lines[exc.row]}" if exc.row is not None else ""
+        fail(f"{file}{where}: {exc}", EXIT_USAGE)
     with DelayedProgress("bootstrap") as progress:
         report = reliability_panel(
             matrix, cast(Level, level), bootstrap=bootstrap, seed=seed, progress=progress.update

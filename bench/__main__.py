@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bench import bench_rubrics
+from bench import reliability, rubrics
 
 
 def main() -> None:
-    for module in (bench_rubrics,):
+    for module in (rubrics, reliability):
         for comparison in module.run():
             print(comparison)
 

@@ -16,6 +16,7 @@ class Comparison:
     reference: str
     subject_seconds: float
     reference_seconds: float
+    target_ratio: float | None = None  # the ratio the subject must stay at or under
 
     @property
     def ratio(self) -> float:
@@ -26,8 +27,16 @@ class Comparison:
             f"{self.name} [{self.data_size}]\n"
             f"  {self.subject}: {self.subject_seconds * 1e3:.2f} ms (median)\n"
             f"  {self.reference}: {self.reference_seconds * 1e3:.2f} ms (median)\n"
-            f"  ratio: {self.ratio:.2f}x the reference"
+            f"  ratio: {self.ratio:.2f}x the reference{self._verdict()}"
         )
+
+    def _verdict(self) -> str:
+        if self.target_ratio is None:
+            return ""
+        if self.ratio <= self.target_ratio:
+            return f" (target <= {self.target_ratio:g}: met)"
+        miss = (self.ratio / self.target_ratio - 1) * 100
+        return f" (target <= {self.target_ratio:g}: MISSED by {miss:.0f}%)"
 
 
 def median_seconds(fn: Callable[[], object], repeat: int = 15, warmup: int = 2) -> float:

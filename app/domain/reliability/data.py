@@ -117,9 +117,11 @@ class RatingMatrix:
         repeated = np.flatnonzero(np.diff(cell[order]) == 0)
         if repeated.size:
             row = int(order[repeated[0] + 1])
-            raise RatingsInputError(
-                f"rater {raters[row]!r} scored subject {subjects[row]!r} more than once", row
+            subject = str(subjects[row]).split("\x1f")
+            what = f"subject {subject[0]!r}" + (
+                f" on item {subject[1]!r}" if len(subject) > 1 else ""
             )
+            raise RatingsInputError(f"rater {raters[row]!r} scored {what} more than once", row)
         values = np.full((len(subject_labels), len(rater_labels)), np.nan)
         values.flat[cell] = np.asarray(scores, dtype=np.float64)
         return cls(

@@ -29,7 +29,9 @@ class LongRatings:
     raters: list[str]
     scores: list[float]
     items: list[str] | None
-    lines: list[int]  # the file line of each record, to name it in later errors
+    # Where each record came from (a file line, or a position in a JSON list), so that an
+    # error found after parsing can still name it.
+    lines: list[int]
 
     def select_item(self, item: str) -> LongRatings:
         if self.items is None:
@@ -46,24 +48,26 @@ class LongRatings:
         )
 
     def to_matrix(self, scale: tuple[int, int] | None = None) -> RatingMatrix:
-        """Pivot to subjects x raters; with several items, each (subject, item) is a unit."""
+        """Pivot to subjects x raters; with several items, each (subject, item) is a unit.
+
+        Errors carry ``row``, an index into these records: ``lines[row]`` says where it was.
+        """
+        if scale is not None:
+            lo, hi = scale
+            outside = np.flatnonzero(
+                (np.asarray(self.scores) < lo) | (np.asarray(self.scores) > hi)
+            )
+            if outside.size:
+                row = int(outside[0])
+                raise RatingsInputError(
+                    f"score {self.scores[row]:g} is outside the scale {lo}..{hi}", row
+                )
         units = (
             self.subjects
             if self.items is None
             else [f"{s}\x1f{it}" for s, it in zip(self.subjects, self.items, strict=True)]
         )
-        try:
-            matrix = RatingMatrix.from_long(units, self.raters, np.asarray(self.scores), scale)
-        except RatingsInputError as exc:
-            if exc.row is None:
-                raise
-            raise RatingsFileError(self.lines[exc.row], str(exc)) from None
-        if scale is not None:
-            lo, hi = scale
-            for score, line in zip(self.scores, self.lines, strict=True):
-                if not lo <= score <= hi:
-                    raise RatingsFileError(line, f"score {score:g} is outside the scale {lo}..{hi}")
-        return matrix
+        return RatingMatrix.from_long(units, self.raters, np.asarray(self.scores), scale)
 
 
 def read_ratings_csv(lines: Iterable[str]) -> LongRatings:
