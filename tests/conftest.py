@@ -89,3 +89,10 @@ def client(db_session: Session) -> Iterator[TestClient]:
     app.dependency_overrides[get_session] = _session
     with TestClient(app, base_url="https://testserver") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def stateless_client() -> Iterator[TestClient]:
+    """For endpoints that never touch the database: runs once, not once per backend."""
+    with TestClient(create_app(), base_url="https://testserver") as test_client:
+        yield test_client

@@ -21,11 +21,13 @@ def _records() -> list[dict[str, Any]]:
     return out
 
 
-def test_json_and_csv_give_the_same_report(client: TestClient) -> None:
-    as_json = client.post("/api/v1/reliability", json={"ratings": _records(), "level": "interval"})
+def test_json_and_csv_give_the_same_report(stateless_client: TestClient) -> None:
+    as_json = stateless_client.post(
+        "/api/v1/reliability", json={"ratings": _records(), "level": "interval"}
+    )
     assert as_json.status_code == 200, as_json.text
     with KRIPPENDORFF_2011.open("rb") as handle:
-        as_csv = client.post(
+        as_csv = stateless_client.post(
             "/api/v1/reliability",
             files={"file": ("ratings.csv", handle, "text/csv")},
             data={"level": "interval"},
@@ -37,9 +39,9 @@ def test_json_and_csv_give_the_same_report(client: TestClient) -> None:
     assert body["n_ratings"] == 41
 
 
-def test_scale_and_bootstrap_options(client: TestClient) -> None:
+def test_scale_and_bootstrap_options(stateless_client: TestClient) -> None:
     body = {"ratings": _records(), "scale": [0, 9], "bootstrap": 100, "seed": 1}
-    response = client.post("/api/v1/reliability", json=body)
+    response = stateless_client.post("/api/v1/reliability", json=body)
     assert response.status_code == 200, response.text
     alpha = response.json()["coefficients"]["krippendorff_alpha_ordinal"]
     assert alpha["ci95"] is not None
@@ -66,15 +68,15 @@ def test_scale_and_bootstrap_options(client: TestClient) -> None:
     ],
 )  # fmt: skip
 def test_bad_json_is_a_422_naming_the_problem(
-    client: TestClient, body: dict[str, Any], fragment: str
+    stateless_client: TestClient, body: dict[str, Any], fragment: str
 ) -> None:
-    response = client.post("/api/v1/reliability", json=body)
+    response = stateless_client.post("/api/v1/reliability", json=body)
     assert response.status_code == 422, response.text
     assert fragment in response.json()["message"]
 
 
-def test_bad_csv_names_the_line(client: TestClient) -> None:
-    response = client.post(
+def test_bad_csv_names_the_line(stateless_client: TestClient) -> None:
+    response = stateless_client.post(
         "/api/v1/reliability",
         files={"file": ("r.csv", b"subject,rater,score\ns1,a,3\ns1,b,oops\n", "text/csv")},
     )
@@ -82,11 +84,13 @@ def test_bad_csv_names_the_line(client: TestClient) -> None:
     assert response.json()["message"] == "file: line 3: score 'oops' is not a number"
 
 
-def test_malformed_json_and_wrong_content_type(client: TestClient) -> None:
-    broken = client.post(
+def test_malformed_json_and_wrong_content_type(stateless_client: TestClient) -> None:
+    broken = stateless_client.post(
         "/api/v1/reliability", content=b"{", headers={"content-type": "application/json"}
     )
     assert broken.status_code == 400
     assert broken.json()["message"].startswith("body: malformed JSON")
-    text = client.post("/api/v1/reliability", content=b"x", headers={"content-type": "text/plain"})
+    text = stateless_client.post(
+        "/api/v1/reliability", content=b"x", headers={"content-type": "text/plain"}
+    )
     assert text.status_code == 415
