@@ -45,10 +45,10 @@ DEFAULT_SEED = 20261124
 
 # (severity in scale points: positive is harsher, label) for the four trainers.
 TRAINERS = (
-    ("Amara Okafor", -0.6, "lenient"),
-    ("Jonas Lindqvist", -0.2, "slightly lenient"),
-    ("Mei Tanaka", 0.25, "slightly severe"),
-    ("Rafael Duarte", 0.65, "severe"),
+    ("Amara Okafor", -0.45, "lenient"),
+    ("Jonas Lindqvist", -0.15, "slightly lenient"),
+    ("Mei Tanaka", 0.15, "slightly severe"),
+    ("Rafael Duarte", 0.45, "severe"),
 )
 TRAINEES = (
     "Aisha Rahman", "Ben Carter", "Chiara Rossi", "Daniel Kim", "Elena Petrova", "Farid Haddad",
@@ -180,7 +180,7 @@ class _Builder:
             cohort = cohorts[0] if n <= 6 else cohorts[1]
             user = self._user(name, f"trainee{n:02d}@demo.guidinghand.org")
             grant_role(s, user, program, Role.trainee, cohort)
-            start, asymptote = self.rng.uniform(1.6, 2.6), self.rng.uniform(3.6, 5.4)
+            start, asymptote = self.rng.uniform(1.0, 2.8), self.rng.uniform(3.3, 5.7)
             rate = self.rng.uniform(0.15, 0.6)  # per month
             pace = "fast" if rate > 0.45 else "steady" if rate > 0.28 else "slow"
             self.logins.append(
@@ -317,7 +317,7 @@ class _Builder:
             overall_comment=_comment(level) if status is RatingStatus.submitted else "",
         )
         self.session.add(rating)
-        noise = 0.3 if master else 0.55
+        noise = 0.3 if master else 0.45
         used = {Modality(m) for m in rec.modalities}
         applicable = [
             i

@@ -45,7 +45,7 @@ def test_scale_and_bootstrap_options(stateless_client: TestClient) -> None:
     assert response.status_code == 200, response.text
     alpha = response.json()["coefficients"]["krippendorff_alpha_ordinal"]
     assert alpha["ci95"] is not None
-    assert alpha["details"]["bootstrap"] == 100
+    assert alpha["details"]["bootstrap_draws"] == 100
 
 
 @pytest.mark.parametrize(

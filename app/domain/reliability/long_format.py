@@ -79,7 +79,7 @@ def read_ratings_csv(lines: Iterable[str]) -> LongRatings:
     >>> (r.subjects, r.raters, r.scores)
     (['s1', 's1'], ['a', 'b'], [3.0, 4.0])
     """
-    reader = csv.reader(iter(lines))
+    reader = csv.reader(iter(lines), strict=True)
     try:
         header = next(reader)
     except StopIteration:
