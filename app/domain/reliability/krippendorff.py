@@ -2,8 +2,8 @@
 
 Alpha compares the disagreement observed within units with the disagreement expected if
 the same pairable values were paired at random (Krippendorff 2011, "Computing Krippendorff's
-alpha-reliability", Annenberg School working paper; Krippendorff 2019, *Content Analysis*,
-4th ed., ch. 12)::
+alpha-reliability", Annenberg School for Communication; Krippendorff 2019, *Content
+Analysis*, 4th ed.)::
 
     alpha = 1 - D_o / D_e = 1 - (n - 1) * sum_ck o_ck delta_ck / sum_ck n_c n_k delta_ck
 
@@ -20,7 +20,7 @@ it out keeps the matrices small on long scales. This agrees with ``krippendorff.
 called with ``value_domain`` set to the whole scale.
 
 >>> nan = float("nan")
->>> m = RatingMatrix.from_array(np.array([  # Krippendorff (2011), p. 6: observers A-D x 12 units
+>>> m = RatingMatrix.from_array(np.array([  # Krippendorff (2011): observers A-D x 12 units
 ...     [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
 ...     [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
 ...     [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
@@ -50,21 +50,30 @@ PROGRESS_EVERY = 50  # bootstrap draws per batch, and per progress report
 NO_INTERVAL = "none (pass bootstrap draws for an interval)"
 
 
-def _value_counts(values: FloatMatrix) -> tuple[FloatMatrix, FloatVector]:
-    """How many raters gave each unit each distinct value: (units x values) and the values.
+def _codes(observed: FloatVector, domain: FloatVector) -> NDArray[np.intp]:
+    """Each score's index in the sorted ``domain``: a lookup table for integer scores."""
+    lo, span = (domain[0], domain[-1] - domain[0]) if domain.size else (0.0, 0.0)
+    if span <= 1 << 16 and np.array_equal(domain, np.round(domain)):
+        table = np.zeros(int(span) + 1, dtype=np.intp)
+        table[(domain - lo).astype(np.intp)] = np.arange(domain.size)
+        return np.asarray(table[(observed - lo).astype(np.intp)], dtype=np.intp)
+    return np.searchsorted(domain, observed)
 
-    One ``unique`` and one ``bincount`` over all cells; a missing cell goes to an extra
-    column that is then dropped.
+
+def category_counts(values: FloatMatrix, domain: FloatVector) -> FloatMatrix:
+    """How many raters gave each row each value of the sorted ``domain`` (rows x values).
+
+    ``domain`` must hold every score. One ``bincount`` over all cells, as fast-krippendorff
+    does with ``np.add.at``; missing cells go to a spare column that is dropped. Shared with
+    :mod:`gwet`, whose r_ik are the same counts.
     """
-    n_units = values.shape[0]
+    rows, width = values.shape[0], domain.size + 1
     present = ~np.isnan(values)
-    domain, code = np.unique(values[present], return_inverse=True)
-    width = domain.size + 1
     cells = np.full(values.shape, domain.size, dtype=np.intp)
-    cells[present] = code
-    cells += np.arange(n_units)[:, None] * width
-    counts = np.bincount(cells.ravel(), minlength=n_units * width).reshape(n_units, width)
-    return counts[:, :-1].astype(np.float64), domain
+    cells[present] = _codes(values[present], domain)
+    cells += np.arange(rows)[:, None] * width
+    counts = np.bincount(cells.ravel(), minlength=rows * width).reshape(rows, width)
+    return counts[:, :-1].astype(np.float64)
 
 
 def _midranks(n_v: FloatMatrix) -> FloatMatrix:
@@ -82,7 +91,7 @@ def _squared_differences(x: FloatMatrix) -> FloatMatrix:
 
 
 def _differences(domain: FloatVector, n_v: FloatVector, level: Level) -> FloatMatrix:
-    """The metric difference delta_ck between the tabulated values (Krippendorff 2011, p. 5)."""
+    """The metric difference delta_ck between the tabulated values (Krippendorff 2011)."""
     if level == "nominal":
         return 1.0 - np.eye(domain.size)
     if level == "ordinal":
@@ -113,7 +122,7 @@ def _bootstrap(
     n_u' delta n_u = 2 (m_u sum_c n_uc C_c**2 - (sum_c n_uc C_c)**2) with mid-ranks C.
     """
     n_units = counts.shape[0]
-    per_unit = ((counts @ delta) * counts).sum(axis=1) / (m_u - 1)
+    per_unit = ((counts @ delta) * counts).sum(axis=1) / (m_u - 1)  # D_u, for a fixed delta
     alphas = np.empty(draws)
     for start in range(0, draws, PROGRESS_EVERY):
         size = min(PROGRESS_EVERY, draws - start)
@@ -151,19 +160,20 @@ def krippendorff_alpha(
     """Krippendorff's alpha at ``level``, with a unit-bootstrap 95% CI when ``bootstrap`` > 0.
 
     The interval is a percentile bootstrap over units (subjects): each draw resamples the
-    pairable units with replacement and recomputes alpha, the CI is the 2.5th and 97.5th
+    pairable units with replacement and recomputes alpha; the CI is the 2.5th and 97.5th
     percentiles and ``se`` the draws' standard deviation. Resampling whole units keeps the
-    dependence between the values of one unit, which Krippendorff's (2016) algorithm of
-    resampling pairable values from the coincidence matrix ignores; Zapf et al. (2016, BMC
-    Med Res Methodol 16:93) found such subject-level bootstrap intervals for alpha to keep
-    their coverage. Draws where every sampled value is equal (alpha undefined) are left out
-    and counted in ``details``. Without ``seed`` one is drawn from the OS and reported, so
-    every interval can be reproduced. ``progress(done, total)`` is called every
-    ``PROGRESS_EVERY`` draws and once at the end.
+    dependence among one unit's values, which Krippendorff's own bootstrap (Hayes &
+    Krippendorff 2007, Commun Methods Meas 1:77-89; Krippendorff 2016) loses by drawing
+    pairable values from the coincidence matrix with D_e held fixed. Zapf et al. (2016, BMC
+    Med Res Methodol 16:93) found bootstrap intervals for alpha close to nominal coverage;
+    with few units they run narrow (Hughes 2022, arXiv:2210.13265). Draws where every sampled
+    value is equal (alpha undefined) are left out and counted in ``details``. Without
+    ``seed`` one is drawn from the OS and reported, so every interval can be replayed.
+    ``progress(done, total)`` is called every ``PROGRESS_EVERY`` draws and at the end.
 
-    >>> m = RatingMatrix.from_array([[1, 1], [2, 2], [3, 3], [1, 2]])
-    >>> round(krippendorff_alpha(m, "interval").value, 4)
-    0.8
+    >>> m = RatingMatrix.from_array([[1, 1], [2, 2], [3, 3], [1, 2], [2, 3], [3, 3]])
+    >>> krippendorff_alpha(m, "ordinal", bootstrap=200, seed=7).ci_method
+    'percentile bootstrap over units (200 draws, seed 7)'
     >>> krippendorff_alpha(RatingMatrix.from_array([[1, 1], [1, 1]]), "nominal").reason
     'every pairable rating has the same value: expected disagreement is zero, alpha undefined'
     """
@@ -172,17 +182,24 @@ def krippendorff_alpha(
     if bootstrap < 0:
         raise ValueError("bootstrap draws cannot be negative")
     name = f"krippendorff_alpha_{level}"
-    counts, domain = _value_counts(m.values)
-    m_u = counts.sum(axis=1)
+
+    def undefined(reason: str) -> NotApplicable:
+        if bootstrap and progress is not None:
+            progress(bootstrap, bootstrap)  # nothing to draw: let a progress bar finish
+        return NotApplicable(name, reason)
+
+    domain = np.unique(m.values[~np.isnan(m.values)])
+    counts = category_counts(m.values, domain)
+    m_u = counts @ np.ones(domain.size)
     pairable = m_u >= 2
     if not pairable.any():
-        return NotApplicable(name, "no unit was rated by two or more raters, so nothing to pair")
+        return undefined("no unit was rated by two or more raters, so nothing to pair")
     counts, m_u = counts[pairable], m_u[pairable]
     n_v = counts.sum(axis=0)
     used = n_v > 0  # values seen only in unpairable units play no part
     counts, domain, n_v = counts[:, used], domain[used], n_v[used]
     if level == "ratio" and domain[0] < 0:
-        return NotApplicable(name, "ratio level needs non-negative scores (a true zero)")
+        return undefined("ratio level needs non-negative scores (a true zero)")
     total = float(n_v.sum())
     scaled = counts / (m_u - 1)[:, None]
     o = scaled.T @ counts - np.diag(scaled.sum(axis=0))  # coincidences, sum_k o_ck = n_c
@@ -190,10 +207,9 @@ def krippendorff_alpha(
     observed = float((o * delta).sum())
     expected = float(n_v @ delta @ n_v)
     if expected <= 0:
-        return NotApplicable(
-            name,
+        return undefined(
             "every pairable rating has the same value: expected disagreement is zero, "
-            "alpha undefined",
+            "alpha undefined"
         )
     value = 1 - (total - 1) * observed / expected
     details: dict[str, float | int | str] = {
@@ -215,7 +231,7 @@ def krippendorff_alpha(
     defined = alphas[~np.isnan(alphas)]
     details |= {"seed": seed, "bootstrap_undefined_draws": bootstrap - defined.size}
     if defined.size < 2:
-        method = f"none (alpha was undefined in {bootstrap - defined.size} of {bootstrap} draws)"
+        method = f"none ({defined.size} of {bootstrap} draws gave a defined alpha; 2 are needed)"
         return Estimate(name, value, None, method, None, details)
     low, high = np.quantile(defined, [0.025, 0.975])
     method = f"percentile bootstrap over units ({bootstrap} draws, seed {seed})"

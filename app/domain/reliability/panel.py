@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from app.domain.reliability.agreement import percent_agreement
 from app.domain.reliability.cohen import cohen_kappa
@@ -18,11 +18,9 @@ from app.domain.reliability.fleiss import fleiss_kappa
 from app.domain.reliability.gwet import gwet_ac
 from app.domain.reliability.icc import icc
 from app.domain.reliability.interpret import Interpretation, interpret
-from app.domain.reliability.krippendorff import krippendorff_alpha
+from app.domain.reliability.krippendorff import LEVELS, Level, krippendorff_alpha
 from app.domain.reliability.results import Estimate, Result
 
-Level = Literal["nominal", "ordinal", "interval", "ratio"]
-LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
 Progress = Callable[[int, int], None]
 
 
