@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, cast
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -277,8 +277,9 @@ def irr(
 
     from app.console import DelayedProgress, render_report
     from app.domain.reliability.data import RatingsInputError
+    from app.domain.reliability.krippendorff import LEVELS
     from app.domain.reliability.long_format import RatingsFileError, read_ratings_csv
-    from app.domain.reliability.panel import LEVELS, Level, reliability_panel
+    from app.domain.reliability.panel import reliability_panel
 
     if level not in LEVELS:
         fail(f"--level: {level!r} is not one of {', '.join(LEVELS)}", EXIT_USAGE)
@@ -300,7 +301,7 @@ def irr(
         fail(f"{file}{where}: {exc}", EXIT_USAGE)
     with DelayedProgress("bootstrap") as progress:
         report = reliability_panel(
-            matrix, cast(Level, level), bootstrap=bootstrap, seed=seed, progress=progress.update
+            matrix, level, bootstrap=bootstrap, seed=seed, progress=progress.update
         )
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=None))

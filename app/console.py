@@ -6,7 +6,7 @@ import time
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from app.domain.reliability.panel import ReliabilityReport
@@ -23,7 +23,7 @@ class DelayedProgress:
         self._delay = delay_seconds
         self._started = time.monotonic()
         self._bar: Progress | None = None
-        self._task: int | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> DelayedProgress:
         self._started = time.monotonic()

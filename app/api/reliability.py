@@ -52,6 +52,7 @@ _BODIES: dict[str, Any] = {
 }
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON"},
+    422: {"description": "Invalid ratings or options; the message names the problem"},
     415: {"description": "Neither JSON nor a multipart upload"},
     413: {"description": "Upload too large"},
 }

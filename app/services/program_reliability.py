@@ -25,7 +25,8 @@ from app.db.models import (
     RubricVersion,
 )
 from app.domain.reliability.data import RatingMatrix
-from app.domain.reliability.panel import Level, ReliabilityReport, reliability_panel
+from app.domain.reliability.krippendorff import Level
+from app.domain.reliability.panel import ReliabilityReport, reliability_panel
 from app.domain.vocabulary import Phase, RatingStatus
 from app.services.errors import NotFoundError
 
@@ -51,7 +52,7 @@ class ProgramReliability:
     overall: ReliabilityReport | None
 
 
-def _query(selection: RatingSelection) -> Select[tuple[int, int, int, str, str]]:
+def _query(selection: RatingSelection) -> Select[int, int, int | None, str, str]:
     q = (
         select(
             RecordedSession.id,
@@ -84,7 +85,7 @@ def _query(selection: RatingSelection) -> Select[tuple[int, int, int, str, str]]
         q = q.where(RecordedSession.session_date <= selection.date_to)
     if selection.rater_ids is not None:
         q = q.where(Assignment.rater_id.in_(list(selection.rater_ids)))
-    return q  # type: ignore[return-value]
+    return q
 
 
 def _mean_matrix(sessions: np.ndarray, raters: np.ndarray, scores: np.ndarray) -> RatingMatrix:

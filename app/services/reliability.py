@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from app.domain.reliability.data import RatingsInputError
+from app.domain.reliability.krippendorff import Level
 from app.domain.reliability.long_format import LongRatings, RatingsFileError, read_ratings_csv
-from app.domain.reliability.panel import Level, ReliabilityReport, reliability_panel
+from app.domain.reliability.panel import ReliabilityReport, reliability_panel
 from app.services.errors import InvalidInputError
 
 

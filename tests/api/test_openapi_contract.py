@@ -16,6 +16,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.generation.case import Case
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.config import get_settings
 from app.db.engine import unit_of_work
@@ -44,4 +45,6 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _app_with_catalogue())
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case: Case[Any]) -> None:
-    case.call_and_validate()
+    # A schema cannot say which CSV files or rating sets are statistically usable, so a
+    # schema-valid request may rightly get a 422; every other check still applies.
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])

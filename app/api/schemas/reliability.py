@@ -7,7 +7,7 @@ import math
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.api.schemas.base import RequestModel
-from app.domain.reliability.panel import Level
+from app.domain.reliability.krippendorff import Level
 
 MAX_RATINGS = 1_000_000
 MAX_BOOTSTRAP = 10_000

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import stdtrit  # type: ignore[import-untyped]  # no scipy stubs in the venv
+from scipy.special import stdtrit  # no scipy stubs in the venv
 
 from app.domain.reliability.data import RatingMatrix
 from app.domain.reliability.krippendorff import category_counts

@@ -37,6 +37,7 @@ def interpret(name: str, value: float) -> Interpretation:
     >>> interpret("cohen_kappa", 0.20).label
     'slight'
     """
+    bands: tuple[tuple[float, str], ...]
     if name.startswith("ICC"):
         bands = ((0.5, "poor"), (0.75, "moderate"), (0.9, "good"))
         return Interpretation(_band(value, bands, "excellent"), KOO_LI)

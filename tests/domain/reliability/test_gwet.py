@@ -11,12 +11,12 @@ import warnings
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from irrCAC.raw import CAC  # type: ignore[import-untyped]
+from irrCAC.raw import CAC
 
 from app.domain.reliability.data import RatingMatrix
 from app.domain.reliability.gwet import gwet_ac
