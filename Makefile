@@ -43,7 +43,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 
 bench: $(DEV_STAMP)
-	$(BIN)/python -m bench
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache guidinghand.db*
