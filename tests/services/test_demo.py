@@ -47,7 +47,8 @@ def _fingerprint(session: Session) -> str:
         .join(RubricItem, RubricItem.id == ItemScore.item_id)
         .order_by(RecordedSession.session_date, User.email, RubricItem.key)
     ).all()  # fmt: skip
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
+    # Sorted in Python: rows tied on the ORDER BY keys come back in any order on PostgreSQL.
+    return hashlib.sha256("\n".join(sorted(map(repr, rows))).encode()).hexdigest()
 
 
 def test_refuses_without_the_flagship_rubric(db_session: Session) -> None:
