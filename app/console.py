@@ -18,9 +18,12 @@ class DelayedProgress:
     Short runs stay silent, so scripted use and quick calls print nothing extra.
     """
 
-    def __init__(self, label: str, delay_seconds: float = 0.3) -> None:
+    def __init__(
+        self, label: str, delay_seconds: float = 0.3, console: Console | None = None
+    ) -> None:
         self._label = label
         self._delay = delay_seconds
+        self._console = console or Console(stderr=True)
         self._started = time.monotonic()
         self._bar: Progress | None = None
         self._task: TaskID | None = None
@@ -38,7 +41,7 @@ class DelayedProgress:
                 BarColumn(),
                 TextColumn("{task.completed}/{task.total}"),
                 TimeRemainingColumn(),
-                console=Console(stderr=True),
+                console=self._console,
                 transient=True,
             )
             self._bar.start()

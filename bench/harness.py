@@ -17,6 +17,7 @@ class Comparison:
     subject_seconds: float
     reference_seconds: float
     target_ratio: float | None = None  # the ratio the subject must stay at or under
+    unit: str = "seconds"  # or "bytes"
 
     @property
     def ratio(self) -> float:
@@ -25,10 +26,15 @@ class Comparison:
     def __str__(self) -> str:
         return (
             f"{self.name} [{self.data_size}]\n"
-            f"  {self.subject}: {self.subject_seconds * 1e3:.2f} ms (median)\n"
-            f"  {self.reference}: {self.reference_seconds * 1e3:.2f} ms (median)\n"
+            f"  {self.subject}: {self._show(self.subject_seconds)}\n"
+            f"  {self.reference}: {self._show(self.reference_seconds)}\n"
             f"  ratio: {self.ratio:.2f}x the reference{self._verdict()}"
         )
+
+    def _show(self, amount: float) -> str:
+        if self.unit == "bytes":
+            return f"{amount / 2**20:.1f} MiB (peak)"
+        return f"{amount * 1e3:.2f} ms (median)"
 
     def _verdict(self) -> str:
         if self.target_ratio is None:

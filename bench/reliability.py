@@ -190,8 +190,8 @@ def memory() -> Comparison:
     small, large = peak(2_000), peak(20_000)
     # Linear growth: ten times the ratings should cost at most about ten times the memory.
     return Comparison("memory growth", "panel peak, 20,000 x 5 vs 2,000 x 5 (10x ratings)",
-                      "peak bytes at 10x", "10 x peak bytes at 1x", large, 10 * small,
-                      target_ratio=1.0)  # fmt: skip
+                      "peak at 10x", "10 x peak at 1x", large, 10 * small,
+                      target_ratio=1.0, unit="bytes")  # fmt: skip
 
 
 def run() -> list[Comparison]:
