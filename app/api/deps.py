@@ -8,20 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from app.db.engine import session_factory
+from app.db.engine import unit_of_work
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """Commit before the response is sent, so that a failed commit is never reported as done."""
-    session = session_factory(request.app.state.engine)()
-    try:
+    with unit_of_work(request.app.state.engine) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function" runs the teardown (the commit) before the response goes out.

@@ -9,11 +9,9 @@ Where the references differ from us (documented in app/domain/reliability/cohen.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
@@ -22,32 +20,13 @@ from statsmodels.stats.inter_rater import cohens_kappa
 
 from app.domain.reliability.cohen import cohen_kappa
 from app.domain.reliability.data import FloatMatrix, RatingMatrix
-from app.domain.reliability.results import Estimate, NotApplicable, Result
+from app.domain.reliability.results import Estimate, NotApplicable
 from app.domain.reliability.weights import WeightKind
+from tests.support.reliability import FAST, assert_clean, estimate
 
-FAST = settings(max_examples=50, deadline=None)
 KINDS: tuple[WeightKind, ...] = ("unweighted", "linear", "quadratic")
 # SAS PROC FREQ's printout for this 3 x 3 table, as reproduced in statsmodels' test suite.
 SAS_TABLE = np.array([[0, 4, 1], [0, 8, 0], [0, 1, 5]])
-
-
-def estimate(result: Result) -> Estimate:
-    assert isinstance(result, Estimate), result
-    return result
-
-
-def assert_clean(result: Result) -> None:
-    if isinstance(result, NotApplicable):
-        assert result.reason
-        return
-    assert math.isfinite(result.value)
-    assert result.se is not None
-    assert math.isfinite(result.se)
-    assert result.ci95 is not None
-    assert -1.0 <= result.ci95[0] <= result.value + 1e-12
-    assert result.value - 1e-12 <= result.ci95[1] <= 1.0
-    for v in result.details.values():
-        assert isinstance(v, str) or math.isfinite(v)
 
 
 def from_table(table: NDArray[np.int64], scale: tuple[int, int] | None = None) -> RatingMatrix:

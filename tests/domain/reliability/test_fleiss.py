@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
@@ -27,9 +27,8 @@ from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 from app.domain.reliability.agreement import percent_agreement
 from app.domain.reliability.data import FloatMatrix, RatingMatrix
 from app.domain.reliability.fleiss import fleiss_kappa
-from app.domain.reliability.results import Estimate, NotApplicable, Result
-
-FAST = settings(max_examples=50, deadline=None)
+from app.domain.reliability.results import Estimate, NotApplicable
+from tests.support.reliability import FAST, assert_clean, estimate
 
 # Fleiss (1971), Table 1: 30 patients, 6 psychiatrists each, diagnoses 1..5 (depression,
 # personality disorder, schizophrenia, neurosis, other). Fleiss printed only the counts per
@@ -44,25 +43,6 @@ DIAGNOSES = [
     [1, 4, 4, 4, 4, 5], [2, 2, 2, 2, 2, 4], [1, 1, 1, 1, 5, 5], [2, 2, 4, 4, 4, 4],
     [1, 3, 3, 3, 3, 3], [5, 5, 5, 5, 5, 5],
 ]  # fmt: skip
-
-
-def estimate(result: Result) -> Estimate:
-    assert isinstance(result, Estimate), result
-    return result
-
-
-def assert_clean(result: Result) -> None:
-    if isinstance(result, NotApplicable):
-        assert result.reason
-        return
-    assert math.isfinite(result.value)
-    assert result.se is not None
-    assert math.isfinite(result.se)
-    assert result.ci95 is not None
-    assert -1.0 <= result.ci95[0] <= result.value + 1e-12
-    assert result.value - 1e-12 <= result.ci95[1] <= 1.0
-    for v in result.details.values():
-        assert isinstance(v, str) or math.isfinite(v)
 
 
 @st.composite

@@ -20,8 +20,9 @@ from irrCAC.raw import CAC
 
 from app.domain.reliability.data import RatingMatrix
 from app.domain.reliability.gwet import gwet_ac
-from app.domain.reliability.results import Estimate, NotApplicable, Result
+from app.domain.reliability.results import Estimate, NotApplicable
 from app.domain.reliability.weights import WeightKind
+from tests.support.reliability import estimate
 
 NAN = math.nan
 WEIGHTS: tuple[WeightKind, ...] = ("unweighted", "linear", "quadratic")
@@ -51,12 +52,6 @@ DISTRIB_6RATERS = np.array(
         [1, 0, 0, 5, 0], [1, 1, 0, 4, 0], [0, 3, 3, 0, 0], [1, 0, 0, 5, 0], [0, 2, 0, 3, 1],
     ]
 )  # fmt: skip
-
-
-def estimate(result: Result) -> Estimate:
-    assert isinstance(result, Estimate), result
-    assert math.isfinite(result.value)
-    return result
 
 
 def reference(m: RatingMatrix, weights: WeightKind) -> dict[str, Any]:

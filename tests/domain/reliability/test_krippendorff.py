@@ -23,7 +23,8 @@ from app.domain.reliability.krippendorff import (
     Level,
     krippendorff_alpha,
 )
-from app.domain.reliability.results import Estimate, NotApplicable, Result
+from app.domain.reliability.results import Estimate, NotApplicable
+from tests.support.reliability import estimate
 
 LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
 NAN = math.nan
@@ -53,12 +54,6 @@ def reference(m: RatingMatrix, level: Level) -> float | None:
     except ValueError:  # it raises when no unit has two values
         return None
     return float(value) if np.isfinite(value) else None
-
-
-def estimate(result: Result) -> Estimate:
-    assert isinstance(result, Estimate), result
-    assert math.isfinite(result.value)
-    return result
 
 
 @st.composite
