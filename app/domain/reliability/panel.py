@@ -129,11 +129,14 @@ def reliability_panel(
         omit("percent_agreement_within1", "distance needs ordered categories")
 
     coefficients: dict[str, Coefficient] = {}
+    undefined: dict[str, list[str]] = {}  # one note per reason, naming every coefficient
     for result in results:
         if isinstance(result, Estimate):
             coefficients[result.name] = Coefficient(result, interpret(result.name, result.value))
         else:
-            omit(result.name, result.reason)
+            undefined.setdefault(result.reason, []).append(result.name)
+    for reason, names in undefined.items():
+        omit(", ".join(names), reason)
     dropped = next(
         (
             int(r.details.get("n_subjects_dropped", 0))
