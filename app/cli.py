@@ -31,10 +31,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 rubrics_app = typer.Typer(help="The rubric library in rubrics/.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demonstration program.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rubrics_app, name="rubrics")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
+app.add_typer(audit_app, name="audit")
 
 SCHEMA_PATH = Path("rubrics/rubric.schema.json")
 EXIT_FAILURE = 1
@@ -241,6 +243,21 @@ def demo_seed(
         f"{summary.harm_flags} harm flags."
     )
     print_logins(summary.logins)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit hash chain; exit 1 and name the first broken link if any."""
+    from app.services.audit import verify_chain
+
+    with transaction() as session:
+        report = verify_chain(session)
+    if report.broken is not None:
+        fail(
+            f"audit chain broken at event {report.broken.event_id}: {report.broken.reason} "
+            f"({report.events_checked} events checked)"
+        )
+    typer.echo(f"audit chain intact: {report.events_checked} events")
 
 
 def _parse_scale(text: str | None) -> tuple[int, int] | None:
