@@ -8,11 +8,16 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.deps import SessionDep
+from app.api.policies import PUBLIC
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", responses={503: {"description": "The database does not answer"}})
+@router.get(
+    "/healthz",
+    dependencies=[PUBLIC],
+    responses={503: {"description": "The database does not answer"}},
+)
 def healthz(session: SessionDep) -> JSONResponse:
     try:
         session.execute(text("SELECT 1"))

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from app.api.policies import PUBLIC
 from app.api.schemas.reliability import ReliabilityCreate, ReliabilityOptions, ReliabilityRead
 from app.domain.reliability.long_format import LongRatings
 from app.services.errors import InvalidInputError
@@ -101,7 +102,7 @@ async def _from_upload(request: Request) -> tuple[LongRatings, ReliabilityOption
     return ratings_from_csv(text), options, "file line {}"
 
 
-@router.post("", openapi_extra=_BODIES, responses=_ERRORS)
+@router.post("", dependencies=[PUBLIC], openapi_extra=_BODIES, responses=_ERRORS)
 async def compute_reliability(request: Request) -> ReliabilityRead:
     """Every applicable agreement coefficient, each with its CI and interpretation."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.api.deps import SessionDep
+from app.api.policies import PUBLIC
 from app.api.schemas.rubrics import (
     DomainRead,
     ItemRead,
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/rubrics", tags=["rubrics"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such rubric version"}}
 
 
-@router.get("")
+@router.get("", dependencies=[PUBLIC])
 def list_rubrics(session: SessionDep) -> list[RubricRead]:
     out = []
     for rubric in rubric_service.list_rubrics(session):
@@ -38,7 +39,7 @@ def list_rubrics(session: SessionDep) -> list[RubricRead]:
     return out
 
 
-@router.get("/{rubric_id}/versions/{version}", responses=_NOT_FOUND)
+@router.get("/{rubric_id}/versions/{version}", dependencies=[PUBLIC], responses=_NOT_FOUND)
 def get_rubric_version(rubric_id: str, version: str, session: SessionDep) -> RubricVersionRead:
     found = rubric_service.get_rubric_version(session, rubric_id, version)
     return RubricVersionRead(

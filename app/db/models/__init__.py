@@ -1,6 +1,7 @@
 """Every ORM model, imported here so that ``Base.metadata`` is complete for Alembic."""
 
 from app.db.models.audit import AuditEvent
+from app.db.models.auth import AuthToken, LoginAttempt, PasswordSetToken
 from app.db.models.certificates import Certificate
 from app.db.models.people import Cohort, Membership, Program, User
 from app.db.models.ratings import Amendment, EvidenceNote, ItemScore, Rating
@@ -11,11 +12,14 @@ __all__ = [
     "Amendment",
     "Assignment",
     "AuditEvent",
+    "AuthToken",
     "Certificate",
     "Cohort",
     "EvidenceNote",
     "ItemScore",
+    "LoginAttempt",
     "Membership",
+    "PasswordSetToken",
     "Program",
     "Rating",
     "RecordedSession",
