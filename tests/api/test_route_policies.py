@@ -16,7 +16,10 @@ FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
 def _policies(dependant: Dependant) -> list[Policy]:
-    found: list[Policy] = [d.call for d in dependant.dependencies if isinstance(d.call, Policy)]
+    found: list[Policy] = []
+    for child in dependant.dependencies:
+        if isinstance(child.call, Policy):
+            found.append(child.call)
     for child in dependant.dependencies:
         found += _policies(child)
     return found
