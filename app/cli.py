@@ -126,6 +126,39 @@ def users_create(
     typer.echo(f"created user {user.email}")
 
 
+@users_app.command("invite")
+def users_invite(
+    email: Annotated[str, typer.Option(help="Login e-mail address.")],
+    name: Annotated[str, typer.Option(help="Full name.")],
+    program: Annotated[str, typer.Option(help="Program slug.")],
+    role: Annotated[Role, typer.Option(help="Role in the program.")],
+    cohort: Annotated[str | None, typer.Option(help="Cohort name, for a trainee.")] = None,
+) -> None:
+    """Create an account without a password and print its one-time password-set token."""
+    from sqlalchemy import select
+
+    from app.db.models import Cohort
+    from app.services.invitations import invite_user
+    from app.services.users import get_program_by_slug
+
+    with transaction() as session:
+        target = get_program_by_slug(session, program)
+        group = None
+        if cohort is not None:
+            group = session.scalar(
+                select(Cohort).where(Cohort.program_id == target.id, Cohort.name == cohort)
+            )
+            if group is None:
+                fail(f"cohort: no cohort {cohort!r} in {program}")
+        invitation = invite_user(
+            session, email=email, full_name=name, program=target, role=role, cohort=group
+        )
+    typer.echo(f"invited {invitation.user.email} as {role.value} in {program}")
+    typer.echo(f"one-time token (valid until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):")
+    typer.echo(invitation.token)
+    typer.echo("set the password with POST /api/v1/auth/password-set {token, new_password}")
+
+
 def _rubric_paths(paths: list[Path] | None) -> list[Path]:
     from app.services.rubric_library import discover
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 
 from app.api.deps import SessionDep
 from app.api.policies import PUBLIC, CurrentUser, bearer_token
-from app.api.schemas.auth import MembershipRead, MeRead, PasswordChange, TokenRead
+from app.api.schemas.auth import MembershipRead, MeRead, PasswordChange, PasswordSet, TokenRead
 from app.services import auth as auth_service
+from app.services.invitations import set_password_with_token
 
 router = APIRouter(tags=["auth"])
 
@@ -63,6 +64,18 @@ def change_password(
     token: Annotated[str, Depends(bearer_token)],
 ) -> Response:
     auth_service.change_password(session, user, body.current_password, body.new_password, token)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/password-set",
+    status_code=204,
+    dependencies=[PUBLIC],
+    responses={422: {"description": "Invalid, used or expired token, or a weak password"}},
+)
+def set_password(body: PasswordSet, session: SessionDep) -> Response:
+    """Spend an invitation's one-time token to choose a password; then log in as usual."""
+    set_password_with_token(session, body.token, body.new_password)
     return Response(status_code=204)
 
 

@@ -76,3 +76,22 @@ def test_database_errors_are_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: database:")
     assert "Traceback" not in result.stderr
+
+
+def test_users_invite_prints_a_one_time_token(migrated_cli: Cli) -> None:
+    assert migrated_cli("rubrics", "load").returncode == 0
+    assert migrated_cli("demo", "seed").returncode == 0
+    result = migrated_cli(
+        "users", "invite", "--email", "new@example.org", "--name", "New Trainee",
+        "--program", "demo", "--role", "trainee", "--cohort", "nope",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "no cohort 'nope'" in result.stderr
+    ok = migrated_cli("users", "invite", "--email", "new@example.org", "--name", "New",
+                      "--program", "demo", "--role", "trainer")  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    token = ok.stdout.splitlines()[2]
+    assert len(token) >= 40
+    rows = _rows(migrated_cli, "SELECT token_hash FROM password_set_token")
+    assert len(rows) == 1
+    assert token not in str(rows)

@@ -32,3 +32,8 @@ class MeRead(ReadModel):
     email: str
     full_name: str
     memberships: list[MembershipRead]
+
+
+class PasswordSet(RequestModel):
+    token: str = Field(max_length=200, description="The one-time token from the invitation")
+    new_password: str = Field(max_length=1024)
