@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,12 +34,29 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"message": summary, "errors": errors})
 
 
+def _allowed_methods(app: FastAPI, path: str) -> str | None:
+    """Every method the API documents for ``path``.
+
+    Starlette's own Allow header names only the first route that matched the path, and
+    FastAPI makes one route per method, so it would under-report.
+    """
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {m.upper() for m in operations}
+    return ", ".join(sorted(methods)) or None
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request.app, request.url.path)
+        if allowed:
+            headers["Allow"] = allowed
     return JSONResponse(
-        status_code=exc.status_code,
-        content={"message": str(exc.detail)},
-        headers=getattr(exc, "headers", None),
+        status_code=exc.status_code, content={"message": str(exc.detail)}, headers=headers
     )
 
 

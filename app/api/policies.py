@@ -6,13 +6,16 @@ denied by default: nothing becomes reachable by forgetting to protect it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import SessionDep
-from app.db.models import User
+from app.db.models import Program, User
+from app.domain.vocabulary import Role
+from app.services.access import roles_in_program
 from app.services.auth import user_for_token
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
@@ -60,6 +63,43 @@ class Authenticated(Policy):
         return user
 
 
+@dataclass(frozen=True)
+class ProgramContext:
+    """The program named in the path, and the roles the caller holds in it."""
+
+    program: Program
+    user: User
+    roles: frozenset[Role]
+
+
+class ProgramRole(Policy):
+    """A member of the program in the path with one of ``roles``.
+
+    Anyone else, including admins of other programs, gets 404 as if the program did not
+    exist, so that the API never confirms what a caller may not see.
+    """
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+        self.name = "program:" + "|".join(sorted(r.value for r in roles))
+
+    def __call__(
+        self,
+        program: str,
+        session: SessionDep,
+        user: Annotated[User, Depends(Authenticated())],
+    ) -> ProgramContext:
+        found, held = roles_in_program(session, user, program)
+        if found is None or not held & self.roles:
+            raise HTTPException(404, f"program: no program {program!r}")
+        return ProgramContext(found, user, held)
+
+
 PUBLIC = Depends(Public())
 AUTHENTICATED = Depends(Authenticated())
 CurrentUser = Annotated[User, AUTHENTICATED]
+ProgramAdmin = Annotated[ProgramContext, Depends(ProgramRole(Role.admin))]
+ProgramStaff = Annotated[ProgramContext, Depends(ProgramRole(Role.admin, Role.trainer))]
+ProgramMember = Annotated[
+    ProgramContext, Depends(ProgramRole(Role.admin, Role.trainer, Role.trainee))
+]

@@ -8,8 +8,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Cohort, Program
-from app.services.errors import ConflictError, InvalidInputError
+from app.db.models import Cohort, Membership, Program, User
+from app.domain.vocabulary import Role
+from app.services.audit import record_event
+from app.services.errors import ConflictError, InvalidInputError, NotFoundError
+from app.services.users import grant_role
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
@@ -44,3 +47,96 @@ def create_cohort(
     session.add(cohort)
     session.flush()
     return cohort
+
+
+def programs_of(session: Session, user: User) -> list[tuple[Program, list[Role]]]:
+    """The programs a user is an active member of, with the roles held in each."""
+    rows = session.execute(
+        select(Program, Membership.role)
+        .join(Membership, Membership.program_id == Program.id)
+        .where(Membership.user_id == user.id, Membership.active.is_(True))
+        .order_by(Program.slug, Membership.role)
+    ).all()
+    grouped: dict[int, tuple[Program, list[Role]]] = {}
+    for program, role in rows:
+        grouped.setdefault(program.id, (program, []))[1].append(role)
+    return list(grouped.values())
+
+
+def update_program(
+    session: Session, program: Program, actor: User, *, name: str | None, description: str | None
+) -> Program:
+    before = {"name": program.name, "description": program.description}
+    if name is not None:
+        if not name.strip():
+            raise InvalidInputError("name: must not be empty")
+        program.name = name.strip()
+    if description is not None:
+        program.description = description
+    record_event(
+        session, action="program.update", entity_type="program", entity_id=program.id,
+        actor_id=actor.id, program_id=program.id,
+        payload={"before": before, "after": {"name": program.name,
+                                             "description": program.description}},
+    )  # fmt: skip
+    session.flush()
+    return program
+
+
+def cohorts_of(session: Session, program: Program) -> list[Cohort]:
+    return list(
+        session.scalars(
+            select(Cohort).where(Cohort.program_id == program.id).order_by(Cohort.start_date)
+        )
+    )
+
+
+def members_of(session: Session, program: Program) -> list[Membership]:
+    return list(
+        session.scalars(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.program_id == program.id)
+            .order_by(Membership.role, User.email)
+        )
+    )
+
+
+def get_cohort(session: Session, program: Program, name: str) -> Cohort:
+    cohort = session.scalar(
+        select(Cohort).where(Cohort.program_id == program.id, Cohort.name == name)
+    )
+    if cohort is None:
+        raise InvalidInputError(f"cohort: no cohort {name!r} in {program.slug}")
+    return cohort
+
+
+def deactivate_membership(
+    session: Session, program: Program, membership_id: int, actor: User
+) -> Membership:
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership.program_id != program.id:
+        raise NotFoundError(f"membership: no membership {membership_id} in {program.slug}")
+    if membership.user_id == actor.id and membership.role is Role.admin:
+        raise InvalidInputError("membership: an admin cannot remove their own admin role")
+    membership.active = False
+    record_event(
+        session, action="membership.deactivate", entity_type="membership",
+        entity_id=membership.id, actor_id=actor.id, program_id=program.id,
+        payload={"user_id": membership.user_id, "role": membership.role.value},
+    )  # fmt: skip
+    session.flush()
+    return membership
+
+
+def add_role(
+    session: Session, program: Program, user: User, role: Role, cohort: Cohort | None, actor: User
+) -> Membership:
+    """Give an existing account a role in the program (no invitation needed)."""
+    membership = grant_role(session, user, program, role, cohort)
+    record_event(
+        session, action="membership.grant", entity_type="membership", entity_id=membership.id,
+        actor_id=actor.id, program_id=program.id,
+        payload={"user_id": user.id, "role": role.value},
+    )  # fmt: skip
+    return membership

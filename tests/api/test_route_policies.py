@@ -57,6 +57,7 @@ def test_public_routes_are_the_intended_few() -> None:
         and {p.name for p in _policies(route.dependant)} == {"public"}
     )
     assert public == [
+        "/api/v1/auth/password-set",
         "/api/v1/auth/token",
         "/api/v1/reliability",
         "/api/v1/rubrics",

@@ -1,0 +1,26 @@
+"""Who holds which roles where: the facts every access policy decides on."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Membership, Program, User
+from app.domain.vocabulary import Role
+
+
+def roles_in_program(
+    session: Session, user: User, slug: str
+) -> tuple[Program | None, frozenset[Role]]:
+    """The program with this slug (if any) and the user's active roles in it."""
+    program = session.scalar(select(Program).where(Program.slug == slug))
+    if program is None:
+        return None, frozenset()
+    roles = session.scalars(
+        select(Membership.role).where(
+            Membership.program_id == program.id,
+            Membership.user_id == user.id,
+            Membership.active.is_(True),
+        )
+    )
+    return program, frozenset(roles)

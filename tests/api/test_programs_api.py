@@ -1,0 +1,158 @@
+"""Program administration through the API, and who may do what (an access matrix)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import AuditEvent, Membership
+from app.domain.vocabulary import Role
+from app.services.auth import login
+from app.services.programs import create_cohort, create_program
+from app.services.users import create_user, grant_role
+
+PASSWORD = "a long enough password"
+ACTORS = ("admin", "trainer", "trainee", "other_admin", "anonymous")
+
+
+@dataclass
+class World:
+    tokens: dict[str, str]
+    trainee_membership: int
+
+    def headers(self, actor: str) -> dict[str, str]:
+        token = self.tokens.get(actor)
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+@pytest.fixture
+def world(db_session: Session) -> World:
+    a = create_program(db_session, slug="alpha", name="Alpha")
+    b = create_program(db_session, slug="beta", name="Beta")
+    cohort = create_cohort(db_session, a, name="2026", start_date=date(2026, 1, 1))
+    tokens: dict[str, str] = {}
+    trainee_membership = 0
+    for actor, program, role in (
+        ("admin", a, Role.admin), ("trainer", a, Role.trainer),
+        ("trainee", a, Role.trainee), ("other_admin", b, Role.admin),
+    ):  # fmt: skip
+        user = create_user(db_session, email=f"{actor}@example.org", full_name=actor,
+                           password=PASSWORD)  # fmt: skip
+        membership = grant_role(db_session, user, program, role,
+                                cohort if role is Role.trainee else None)  # fmt: skip
+        if role is Role.trainee:
+            trainee_membership = membership.id
+        outcome = login(db_session, user.email, PASSWORD, f"10.0.0.{len(tokens) + 1}")
+        assert outcome.token is not None
+        tokens[actor] = outcome.token
+    return World(tokens, trainee_membership)
+
+
+# (method, path, body, actors allowed)
+ROUTES: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
+    ("GET", "/api/v1/programs/alpha", None, {"admin", "trainer", "trainee"}),
+    ("PATCH", "/api/v1/programs/alpha", {"description": "x"}, {"admin"}),
+    ("GET", "/api/v1/programs/alpha/cohorts", None, {"admin", "trainer"}),
+    ("POST", "/api/v1/programs/alpha/cohorts", {"name": "new", "start_date": "2026-09-01"},
+     {"admin"}),
+    ("GET", "/api/v1/programs/alpha/members", None, {"admin"}),
+    ("POST", "/api/v1/programs/alpha/members",
+     {"email": "n@example.org", "full_name": "N", "role": "trainer"}, {"admin"}),
+    ("POST", "/api/v1/programs/alpha/members/{trainee}/deactivate", None, {"admin"}),
+    ("GET", "/api/v1/programs/nonexistent", None, set()),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "body", "allowed"), ROUTES)
+@pytest.mark.parametrize("actor", ACTORS)
+def test_access_matrix(
+    client: TestClient,
+    world: World,
+    actor: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    allowed: set[str],
+) -> None:
+    url = path.format(trainee=world.trainee_membership)
+    response = client.request(method, url, json=body, headers=world.headers(actor))
+    if actor in allowed:
+        assert response.status_code in (200, 201), response.text
+    elif actor == "anonymous":
+        assert response.status_code == 401
+    else:
+        # Other programs' admins and under-privileged members learn nothing: 404, not 403.
+        assert response.status_code == 404, response.text
+        assert response.json() == {"message": f"program: no program {url.split('/')[4]!r}"}
+
+
+def test_programs_list_shows_only_ones_own(client: TestClient, world: World) -> None:
+    mine = client.get("/api/v1/programs", headers=world.headers("trainer")).json()
+    assert [(p["slug"], p["roles"]) for p in mine] == [("alpha", ["trainer"])]
+    other = client.get("/api/v1/programs", headers=world.headers("other_admin")).json()
+    assert [p["slug"] for p in other] == ["beta"]
+
+
+def test_invite_then_deactivate(client: TestClient, db_session: Session, world: World) -> None:
+    admin = world.headers("admin")
+    created = client.post(
+        "/api/v1/programs/alpha/members",
+        json={"email": "Newbie@Example.org", "full_name": "Newbie", "role": "trainee",
+              "cohort": "2026"},
+        headers=admin,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["member"]["email"] == "newbie@example.org"
+    assert body["member"]["cohort"] == "2026"
+    assert body["password_set_token"]
+    set_password = client.post(
+        "/api/v1/auth/password-set",
+        json={"token": body["password_set_token"], "new_password": PASSWORD},
+    )
+    assert set_password.status_code == 204
+
+    member_id = body["member"]["id"]
+    off = client.post(f"/api/v1/programs/alpha/members/{member_id}/deactivate", headers=admin)
+    assert off.status_code == 200
+    assert off.json()["active"] is False
+    actions = db_session.scalars(select(AuditEvent.action)).all()
+    assert {"user.invite", "membership.deactivate"} <= set(actions)
+    assert db_session.get(Membership, member_id) is not None
+
+
+def test_member_validation(client: TestClient, world: World) -> None:
+    admin = world.headers("admin")
+    cases = [
+        ({"email": "x@example.org", "full_name": "X", "role": "trainer", "cohort": "2026"},
+         "cohort: only trainees join a cohort"),
+        ({"email": "x@example.org", "full_name": "X", "role": "trainee", "cohort": "none"},
+         "cohort: no cohort 'none' in alpha"),
+        ({"email": "trainer@example.org", "full_name": "T", "role": "trainer"},
+         "role: trainer@example.org is already trainer in alpha"),
+        ({"email": "x@example.org", "full_name": "X", "role": "emperor"}, "role"),
+    ]  # fmt: skip
+    for payload, message in cases:
+        response = client.post("/api/v1/programs/alpha/members", json=payload, headers=admin)
+        assert response.status_code in (409, 422), response.text
+        assert message in response.json()["message"]
+
+
+def test_other_programs_membership_ids_are_hidden(client: TestClient, world: World) -> None:
+    response = client.post(
+        f"/api/v1/programs/beta/members/{world.trainee_membership}/deactivate",
+        headers=world.headers("other_admin"),
+    )
+    assert response.status_code == 404
+
+
+def test_405_lists_every_method_of_the_path(stateless_client: TestClient) -> None:
+    response = stateless_client.request("DELETE", "/api/v1/programs/alpha")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, PATCH"
