@@ -7,7 +7,16 @@ import logging
 from fastapi import APIRouter, FastAPI
 
 from app import __version__
-from app.api import assignments, auth, health, programs, reliability, rubrics, sessions
+from app.api import (
+    assignments,
+    auth,
+    health,
+    programs,
+    ratings,
+    reliability,
+    rubrics,
+    sessions,
+)
 from app.api.errors import install_error_handlers
 from app.config import Settings, get_settings
 from app.db.engine import make_engine
@@ -41,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(programs.router)
     api.include_router(sessions.router)
     api.include_router(assignments.router)
+    api.include_router(ratings.router)
     api.include_router(rubrics.router)
     api.include_router(reliability.router)
     app.include_router(api)

@@ -1,0 +1,83 @@
+"""The caller's own rating of an assignment: save drafts, then submit once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+
+from app.api.deps import SessionDep
+from app.api.policies import ProgramStaff
+from app.api.schemas.ratings import EvidenceRead, ItemScoreRead, RatingDraft, RatingRead
+from app.db.models import Rating
+from app.domain.scoring import EvidenceInput, ItemScoreInput
+from app.services import ratings as rating_service
+from app.services.errors import NotFoundError
+
+router = APIRouter(prefix="/programs/{program}/assignments/{assignment_id}", tags=["ratings"])
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in"},
+    404: {"description": "No such assignment of yours"},
+    409: {"description": "Already submitted, or changed by another request"},
+    422: {"description": "Invalid; the message names the item"},
+}
+
+
+def _read(rating: Rating) -> RatingRead:
+    return RatingRead(
+        id=rating.id, assignment_id=rating.assignment_id, status=rating.status,
+        version=rating.version, submitted_at=rating.submitted_at,
+        overall_comment=rating.overall_comment,
+        scores=[
+            ItemScoreRead(
+                item_key=s.item.key, score=s.score, not_applicable=s.not_applicable,
+                harm_flag=s.harm_flag, harm_note=s.harm_note,
+                evidence=[EvidenceRead.model_validate(e) for e in s.evidence],
+            )
+            for s in sorted(rating.scores, key=lambda s: s.item.position)
+        ],
+    )  # fmt: skip
+
+
+@router.get("/rating", responses=_RESPONSES)
+def read_my_rating(assignment_id: int, ctx: ProgramStaff, session: SessionDep) -> RatingRead:
+    assignment = rating_service.own_assignment(session, ctx.program, ctx.user, assignment_id)
+    rating = rating_service.rating_of(session, assignment)
+    if rating is None:
+        raise NotFoundError("rating: nothing saved yet")
+    return _read(rating)
+
+
+@router.put("/rating", responses=_RESPONSES)
+def save_draft(
+    assignment_id: int, body: RatingDraft, ctx: ProgramStaff, session: SessionDep
+) -> RatingRead:
+    assignment = rating_service.own_assignment(session, ctx.program, ctx.user, assignment_id)
+    scores = [
+        ItemScoreInput(
+            s.item_key, s.score, s.not_applicable, s.harm_flag, s.harm_note,
+            tuple(EvidenceInput(e.timestamp_seconds, e.note) for e in s.evidence),
+        )
+        for s in body.scores
+    ]  # fmt: skip
+    rating = rating_service.save_draft(
+        session, assignment, scores, body.overall_comment, body.version
+    )
+    return _read(rating)
+
+
+@router.post("/rating/submit", responses=_RESPONSES)
+def submit_rating(
+    assignment_id: int,
+    ctx: ProgramStaff,
+    session: SessionDep,
+    response: Response,
+    idempotency_key: Annotated[str, Header(min_length=8, max_length=200)],
+) -> RatingRead:
+    """Submit once. Replaying the same Idempotency-Key returns the first result."""
+    assignment = rating_service.own_assignment(session, ctx.program, ctx.user, assignment_id)
+    rating, replayed = rating_service.submit(session, assignment, idempotency_key)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return _read(rating)

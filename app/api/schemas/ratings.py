@@ -1,0 +1,56 @@
+"""A rater's own rating: draft and submission."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from app.api.schemas.base import ReadModel, RequestModel
+from app.domain.vocabulary import RatingStatus
+
+
+class EvidenceCreate(RequestModel):
+    timestamp_seconds: int = Field(ge=0, description="Seconds into the recording")
+    note: str = Field(max_length=2000)
+
+
+class ItemScoreCreate(RequestModel):
+    item_key: str = Field(max_length=32)
+    score: int | None = None
+    not_applicable: bool = False
+    harm_flag: bool = False
+    harm_note: str = Field(default="", max_length=2000)
+    evidence: list[EvidenceCreate] = Field(default_factory=list, max_length=50)
+
+
+class RatingDraft(RequestModel):
+    scores: list[ItemScoreCreate] = Field(default_factory=list, max_length=200)
+    overall_comment: str = Field(default="", max_length=10_000)
+    version: int | None = Field(
+        default=None, description="The version you last read; a mismatch answers 409"
+    )
+
+
+class EvidenceRead(ReadModel):
+    timestamp_seconds: int
+    note: str
+
+
+class ItemScoreRead(ReadModel):
+    item_key: str
+    score: int | None
+    not_applicable: bool
+    harm_flag: bool
+    harm_note: str
+    evidence: list[EvidenceRead]
+
+
+class RatingRead(ReadModel):
+    id: int
+    assignment_id: int
+    status: RatingStatus
+    version: int
+    submitted_at: datetime | None
+    overall_comment: str
+    scores: list[ItemScoreRead]

@@ -1,0 +1,159 @@
+"""Saving drafts and submitting ratings: validated against the pinned rubric version,
+idempotent on submission, and safe against concurrent writers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.db.base import utcnow
+from app.db.models import (
+    Assignment,
+    EvidenceNote,
+    ItemScore,
+    Program,
+    Rating,
+    RecordedSession,
+    RubricItem,
+    RubricVersion,
+    User,
+)
+from app.domain.rubrics.model import RubricDocument
+from app.domain.scoring import EvidenceInput, ItemScoreInput, SessionContext, validate_scores
+from app.domain.vocabulary import AssignmentStatus, Modality, RatingStatus
+from app.services.audit import record_event
+from app.services.errors import ConflictError, InvalidInputError, NotFoundError
+
+# Keyed by content hash: the same content always parses to the same document.
+_DOCUMENTS: dict[str, RubricDocument] = {}
+
+
+def _rubric(version: RubricVersion) -> RubricDocument:
+    document = _DOCUMENTS.get(version.sha256)
+    if document is None:
+        document = _DOCUMENTS[version.sha256] = RubricDocument.model_validate(version.content)
+    return document
+
+
+def own_assignment(
+    session: Session, program: Program, rater: User, assignment_id: int
+) -> Assignment:
+    """The caller's own assignment in this program; anyone else's is as good as absent."""
+    assignment = session.get(Assignment, assignment_id)
+    if (
+        assignment is None
+        or assignment.rater_id != rater.id
+        or assignment.session.program_id != program.id
+        or assignment.status is AssignmentStatus.withdrawn
+    ):
+        raise NotFoundError(f"assignment: no assignment {assignment_id} of yours")
+    return assignment
+
+
+def _context(recorded: RecordedSession) -> SessionContext:
+    return SessionContext(
+        recorded.phase, frozenset(Modality(m) for m in recorded.modalities),
+        recorded.duration_seconds,
+    )  # fmt: skip
+
+
+def _check(recorded: RecordedSession, scores: Sequence[ItemScoreInput], *, final: bool) -> None:
+    problems = validate_scores(
+        _rubric(recorded.rubric_version), _context(recorded), scores, final=final
+    )
+    if problems:
+        raise InvalidInputError("; ".join(f"{p.path}: {p.message}" for p in problems))
+
+
+def rating_of(session: Session, assignment: Assignment) -> Rating | None:
+    return session.scalar(select(Rating).where(Rating.assignment_id == assignment.id))
+
+
+def save_draft(
+    session: Session,
+    assignment: Assignment,
+    scores: Sequence[ItemScoreInput],
+    overall_comment: str,
+    expected_version: int | None,
+) -> Rating:
+    """Replace the draft's content; ``expected_version`` guards against a concurrent writer."""
+    recorded = assignment.session
+    _check(recorded, scores, final=False)
+    rating = rating_of(session, assignment)
+    if rating is None:
+        rating = Rating(assignment=assignment, rubric_version_id=recorded.rubric_version_id)
+        session.add(rating)
+    else:
+        if rating.status is RatingStatus.submitted:
+            raise ConflictError("rating: already submitted; submitted ratings change by amendment")
+        if expected_version is not None and expected_version != rating.version:
+            raise ConflictError(
+                f"version: the draft is at version {rating.version}, not {expected_version}; "
+                "reload it before saving"
+            )
+    items = {
+        i.key: i
+        for i in session.scalars(
+            select(RubricItem).where(RubricItem.rubric_version_id == recorded.rubric_version_id)
+        )
+    }
+    if rating.scores:
+        # Delete before inserting: the new rows reuse the (rating, item) unique keys.
+        rating.scores.clear()
+        session.flush()
+    rating.scores = [
+        ItemScore(
+            item=items[s.item_key], score=s.score, not_applicable=s.not_applicable,
+            harm_flag=s.harm_flag, harm_note=s.harm_note,
+            evidence=[EvidenceNote(timestamp_seconds=e.timestamp_seconds, note=e.note)
+                      for e in s.evidence],
+        )
+        for s in scores
+    ]  # fmt: skip
+    rating.overall_comment = overall_comment
+    rating.updated_at = utcnow()
+    assignment.status = AssignmentStatus.in_progress
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConflictError("version: the draft was changed by another request") from None
+    return rating
+
+
+def submit(session: Session, assignment: Assignment, idempotency_key: str) -> tuple[Rating, bool]:
+    """Submit the draft once; the same key again returns the first result (replayed=True)."""
+    rating = rating_of(session, assignment)
+    if rating is None:
+        raise InvalidInputError("rating: save a draft before submitting")
+    if rating.status is RatingStatus.submitted:
+        if rating.idempotency_key == idempotency_key:
+            return rating, True
+        raise ConflictError("rating: already submitted")
+    elsewhere = session.scalar(select(Rating.id).where(Rating.idempotency_key == idempotency_key))
+    if elsewhere is not None:
+        raise ConflictError("Idempotency-Key: already used for another rating")
+    recorded = assignment.session
+    _check(recorded, [
+        ItemScoreInput(
+            s.item.key, s.score, s.not_applicable, s.harm_flag, s.harm_note,
+            tuple(EvidenceInput(e.timestamp_seconds, e.note) for e in s.evidence),
+        )
+        for s in rating.scores
+    ], final=True)  # fmt: skip
+    rating.status = RatingStatus.submitted
+    rating.submitted_at = utcnow()
+    rating.idempotency_key = idempotency_key
+    assignment.status = AssignmentStatus.submitted
+    record_event(
+        session, action="rating.submit", entity_type="rating", entity_id=rating.id,
+        actor_id=assignment.rater_id, program_id=recorded.program_id,
+        payload={"assignment_id": assignment.id, "session_id": recorded.id},
+    )  # fmt: skip
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConflictError("version: the rating was changed by another request") from None
+    return rating, False
