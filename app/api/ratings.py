@@ -7,14 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Response
 
 from app.api.deps import SessionDep
-from app.api.policies import ProgramStaff
+from app.api.policies import ProgramAdmin, ProgramMember, ProgramStaff
 from app.api.schemas.ratings import EvidenceRead, ItemScoreRead, RatingDraft, RatingRead
 from app.db.models import Rating
 from app.domain.scoring import EvidenceInput, ItemScoreInput
+from app.services import feedback as feedback_service
 from app.services import ratings as rating_service
 from app.services.errors import NotFoundError
 
-router = APIRouter(prefix="/programs/{program}/assignments/{assignment_id}", tags=["ratings"])
+router = APIRouter(prefix="/programs/{program}", tags=["ratings"])
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},
@@ -40,7 +41,7 @@ def _read(rating: Rating) -> RatingRead:
     )  # fmt: skip
 
 
-@router.get("/rating", responses=_RESPONSES)
+@router.get("/assignments/{assignment_id}/rating", responses=_RESPONSES)
 def read_my_rating(assignment_id: int, ctx: ProgramStaff, session: SessionDep) -> RatingRead:
     assignment = rating_service.own_assignment(session, ctx.program, ctx.user, assignment_id)
     rating = rating_service.rating_of(session, assignment)
@@ -49,7 +50,7 @@ def read_my_rating(assignment_id: int, ctx: ProgramStaff, session: SessionDep) -
     return _read(rating)
 
 
-@router.put("/rating", responses=_RESPONSES)
+@router.put("/assignments/{assignment_id}/rating", responses=_RESPONSES)
 def save_draft(
     assignment_id: int, body: RatingDraft, ctx: ProgramStaff, session: SessionDep
 ) -> RatingRead:
@@ -67,7 +68,7 @@ def save_draft(
     return _read(rating)
 
 
-@router.post("/rating/submit", responses=_RESPONSES)
+@router.post("/assignments/{assignment_id}/rating/submit", responses=_RESPONSES)
 def submit_rating(
     assignment_id: int,
     ctx: ProgramStaff,
@@ -81,3 +82,34 @@ def submit_rating(
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return _read(rating)
+
+
+class SessionRatingRead(RatingRead):
+    rater: str
+    master: bool
+
+
+@router.get("/sessions/{session_id}/ratings", responses=_RESPONSES)
+def session_ratings(
+    session_id: int, ctx: ProgramMember, session: SessionDep
+) -> list[SessionRatingRead]:
+    """Every rating of a session, under the blind-rating and release rules."""
+    ratings = feedback_service.readable_ratings(
+        session, ctx.program, ctx.user, ctx.roles, session_id
+    )
+    return [
+        SessionRatingRead(
+            **_read(r).model_dump(),
+            rater=r.assignment.rater.full_name,
+            master=r.assignment.is_master,
+        )
+        for r in ratings
+    ]
+
+
+@router.post("/sessions/{session_id}/release", responses=_RESPONSES)
+def release_feedback(session_id: int, ctx: ProgramAdmin, session: SessionDep) -> dict[str, str]:
+    """Show a fully rated session's feedback to its trainee."""
+    recorded = feedback_service.release(session, ctx.program, ctx.user, session_id)
+    assert recorded.released_at is not None
+    return {"released_at": recorded.released_at.isoformat()}

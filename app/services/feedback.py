@@ -1,0 +1,85 @@
+"""Who may read the ratings of a session, and when: the blind-rating and release rules.
+
+- A rater who has not yet submitted their own rating of a session learns nothing about the
+  others (not even whether they exist): the answer is the same 404 as for no session.
+- After submitting, a rater sees every rating of the session once all assigned ratings are in
+  (and, for a calibration session, the master rating).
+- A trainee sees the ratings of their own session once all are in and it has been released.
+- An admin sees the submitted ratings, unless they are themselves a pending rater of it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.base import utcnow
+from app.db.models import Assignment, Program, Rating, RecordedSession, User
+from app.domain.vocabulary import AssignmentStatus, RatingStatus, Role
+from app.services.audit import record_event
+from app.services.errors import ConflictError, NotFoundError
+from app.services.sessions import get_visible_session
+
+
+def _active_assignments(session: Session, recorded: RecordedSession) -> list[Assignment]:
+    return list(
+        session.scalars(
+            select(Assignment).where(
+                Assignment.session_id == recorded.id,
+                Assignment.status != AssignmentStatus.withdrawn,
+            )
+        )
+    )
+
+
+def all_submitted(assignments: list[Assignment]) -> bool:
+    raters = [a for a in assignments if not a.is_master]
+    return bool(raters) and all(a.status is AssignmentStatus.submitted for a in raters)
+
+
+def readable_ratings(
+    session: Session, program: Program, user: User, roles: frozenset[Role], session_id: int
+) -> list[Rating]:
+    hidden = NotFoundError(f"session: no ratings of session {session_id} to show")
+    recorded = get_visible_session(session, program, user, roles, session_id)
+    assignments = _active_assignments(session, recorded)
+    mine = [a for a in assignments if a.rater_id == user.id]
+    if any(a.status is not AssignmentStatus.submitted for a in mine):
+        raise hidden  # blind until one's own rating is in, whatever one's role
+    complete = all_submitted(assignments)
+    if Role.admin in roles:
+        allowed = True
+    elif mine:
+        allowed = complete
+    elif recorded.trainee_id == user.id:
+        allowed = complete and recorded.released_at is not None
+    else:
+        allowed = False
+    if not allowed:
+        raise hidden
+    ids = [a.id for a in assignments if a.status is AssignmentStatus.submitted]
+    if recorded.trainee_id == user.id and Role.admin not in roles:
+        ids = [a.id for a in assignments if a.id in ids and not a.is_master]
+    return list(
+        session.scalars(
+            select(Rating)
+            .where(Rating.assignment_id.in_(ids), Rating.status == RatingStatus.submitted)
+            .order_by(Rating.submitted_at)
+        )
+    )
+
+
+def release(session: Session, program: Program, actor: User, session_id: int) -> RecordedSession:
+    """Make a fully rated session's feedback visible to its trainee."""
+    recorded = get_visible_session(session, program, actor, frozenset({Role.admin}), session_id)
+    if recorded.released_at is not None:
+        return recorded
+    if not all_submitted(_active_assignments(session, recorded)):
+        raise ConflictError("release: not every assigned rating has been submitted")
+    recorded.released_at = utcnow()
+    record_event(
+        session, action="session.release", entity_type="recorded_session",
+        entity_id=recorded.id, actor_id=actor.id, program_id=program.id, payload={},
+    )  # fmt: skip
+    session.flush()
+    return recorded
