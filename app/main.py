@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from app import __version__
 from app.api import (
     assignments,
+    audit,
     auth,
     health,
     programs,
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(sessions.router)
     api.include_router(assignments.router)
     api.include_router(ratings.router)
+    api.include_router(audit.router)
     api.include_router(rubrics.router)
     api.include_router(reliability.router)
     app.include_router(api)

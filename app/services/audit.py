@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -99,3 +100,22 @@ def verify_chain(session: Session) -> ChainReport:
 
     broken = first_broken_link(counting())
     return ChainReport(counted, broken)
+
+
+def program_events(
+    session: Session,
+    program_id: int,
+    *,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[AuditEvent]:
+    """A program's audit events, oldest first, optionally filtered."""
+    query = select(AuditEvent).where(AuditEvent.program_id == program_id)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at <= until)
+    return list(session.scalars(query.order_by(AuditEvent.id)))

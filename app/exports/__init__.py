@@ -1,0 +1,1 @@
+"""Rendering only: CSV, charts and PDF from what the services return."""
