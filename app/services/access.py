@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,3 +26,21 @@ def roles_in_program(
         )
     )
     return program, frozenset(roles)
+
+
+def active_membership(
+    session: Session, program: Program, email: str, roles: Collection[Role]
+) -> Membership | None:
+    """The first active membership, in one of ``roles``, of the active user with this e-mail."""
+    return session.scalars(
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.program_id == program.id,
+            Membership.role.in_(list(roles)),
+            Membership.active.is_(True),
+            User.active.is_(True),
+            User.email == email.strip().lower(),
+        )
+        .order_by(Membership.id)
+    ).first()

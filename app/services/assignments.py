@@ -7,8 +7,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Assignment, Membership, Program, RecordedSession, User
+from app.db.models import Assignment, Program, RecordedSession, User
 from app.domain.vocabulary import AssignmentStatus, Role
+from app.services.access import active_membership
 from app.services.audit import record_event
 from app.services.errors import ConflictError, InvalidInputError
 from app.services.sessions import get_visible_session
@@ -17,20 +18,10 @@ RATER_ROLES = (Role.trainer, Role.admin)
 
 
 def _rater(session: Session, program: Program, email: str) -> User:
-    user = session.scalar(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.program_id == program.id,
-            Membership.role.in_(RATER_ROLES),
-            Membership.active.is_(True),
-            User.active.is_(True),
-            User.email == email.strip().lower(),
-        )
-    )
-    if user is None:
+    membership = active_membership(session, program, email, RATER_ROLES)
+    if membership is None:
         raise InvalidInputError(f"rater_email: no active trainer {email!r} in {program.slug}")
-    return user
+    return membership.user
 
 
 def assign_rater(

@@ -21,6 +21,7 @@ from app.db.models import (
 )
 from app.domain.identifiers import describe, find_identifiers
 from app.domain.vocabulary import Modality, Phase, Role, RubricStatus
+from app.services.access import active_membership
 from app.services.audit import record_event
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError
 from app.services.rubrics import latest_published
@@ -61,16 +62,7 @@ def check_recording(recording: str) -> str:
 
 
 def _trainee(session: Session, program: Program, email: str) -> Membership:
-    membership = session.scalar(
-        select(Membership)
-        .join(User, User.id == Membership.user_id)
-        .where(
-            Membership.program_id == program.id,
-            Membership.role == Role.trainee,
-            Membership.active.is_(True),
-            User.email == email.strip().lower(),
-        )
-    )
+    membership = active_membership(session, program, email, (Role.trainee,))
     if membership is None:
         raise InvalidInputError(f"trainee_email: no active trainee {email!r} in {program.slug}")
     if membership.cohort_id is None:
