@@ -159,24 +159,26 @@ def users_invite(
     typer.echo("set the password with POST /api/v1/auth/password-set {token, new_password}")
 
 
+RubricPaths = Annotated[
+    list[Path] | None, typer.Argument(help="Files or directories (default: rubrics/).")
+]
+
+
 def _rubric_paths(paths: list[Path] | None) -> list[Path]:
     from app.services.rubric_library import discover
 
-    return discover(paths or [get_settings().rubrics_dir])
+    files = discover(paths or [get_settings().rubrics_dir])
+    if not files:
+        fail("no rubric files found")
+    return files
 
 
 @rubrics_app.command("validate")
-def rubrics_validate(
-    paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files or directories (default: rubrics/).")
-    ] = None,
-) -> None:
+def rubrics_validate(paths: RubricPaths = None) -> None:
     """Check rubric files; one line per problem as FILE:LINE:COLUMN: FIELD: MESSAGE."""
     from app.services.rubric_library import validate_files
 
     files = _rubric_paths(paths)
-    if not files:
-        fail("no rubric files found")
     report = validate_files(files)
     for problem in report.problems:
         typer.echo(str(problem))
@@ -208,17 +210,11 @@ def rubrics_schema(
 
 
 @rubrics_app.command("load")
-def rubrics_load(
-    paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files or directories (default: rubrics/).")
-    ] = None,
-) -> None:
+def rubrics_load(paths: RubricPaths = None) -> None:
     """Publish rubric files into the database: all of them, or none if any is invalid."""
     from app.services.rubric_library import RubricFilesInvalidError, load_rubrics
 
     files = _rubric_paths(paths)
-    if not files:
-        fail("no rubric files found")
     try:
         with transaction() as session:
             outcomes = load_rubrics(session, files)
