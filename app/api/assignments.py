@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
+from app.api.common import HIDDEN, WRITE, Id
 from app.api.deps import SessionDep
 from app.api.policies import ProgramAdmin, ProgramStaff
 from app.api.schemas.assignments import AssignmentCreate, AssignmentRead, QueueEntryRead
@@ -14,16 +13,10 @@ from app.services import assignments as assignment_service
 
 router = APIRouter(prefix="/programs/{program}", tags=["assignments"])
 
-_HIDDEN: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in"},
-    404: {"description": "No such program or session, or not one of yours"},
-}
-_WRITE = {**_HIDDEN, 409: {"description": "Already assigned"}, 422: {"description": "Invalid"}}
 
-
-@router.post("/sessions/{session_id}/assignments", status_code=201, responses=_WRITE)
+@router.post("/sessions/{session_id}/assignments", status_code=201, responses=WRITE)
 def assign(
-    session_id: int, body: AssignmentCreate, ctx: ProgramAdmin, session: SessionDep
+    session_id: Id, body: AssignmentCreate, ctx: ProgramAdmin, session: SessionDep
 ) -> AssignmentRead:
     assignment = assignment_service.assign_rater(
         session, ctx.program, ctx.user, session_id, body.rater_email,
@@ -32,7 +25,7 @@ def assign(
     return AssignmentRead.model_validate(assignment)
 
 
-@router.get("/queue", responses=_HIDDEN)
+@router.get("/queue", responses=HIDDEN)
 def my_queue(ctx: ProgramStaff, session: SessionDep) -> list[QueueEntryRead]:
     """The caller's open assignments, soonest due first; overdue ones are marked."""
     today = utcnow().date()

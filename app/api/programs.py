@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from app.api.common import HIDDEN, WRITE, Id
 from app.api.deps import SessionDep
 from app.api.policies import CurrentUser, ProgramAdmin, ProgramMember, ProgramStaff
 from app.api.schemas.programs import (
@@ -25,12 +24,6 @@ from app.services.users import normalise_email
 
 router = APIRouter(prefix="/programs", tags=["programs"])
 
-_HIDDEN: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in"},
-    404: {"description": "No such program, or not one of yours"},
-}
-_WRITE = {**_HIDDEN, 409: {"description": "Conflict"}, 422: {"description": "Invalid"}}
-
 
 def _member(m: Membership) -> MemberRead:
     return MemberRead(
@@ -48,14 +41,14 @@ def list_programs(user: CurrentUser, session: SessionDep) -> list[ProgramRead]:
     ]  # fmt: skip
 
 
-@router.get("/{program}", responses=_HIDDEN)
+@router.get("/{program}", responses=HIDDEN)
 def read_program(ctx: ProgramMember) -> ProgramRead:
     p = ctx.program
     return ProgramRead(slug=p.slug, name=p.name, description=p.description, active=p.active,
                        roles=sorted(ctx.roles))  # fmt: skip
 
 
-@router.patch("/{program}", responses=_WRITE)
+@router.patch("/{program}", responses=WRITE)
 def update_program(body: ProgramUpdate, ctx: ProgramAdmin, session: SessionDep) -> ProgramRead:
     p = program_service.update_program(
         session, ctx.program, ctx.user, name=body.name, description=body.description
@@ -64,12 +57,12 @@ def update_program(body: ProgramUpdate, ctx: ProgramAdmin, session: SessionDep) 
                        roles=sorted(ctx.roles))  # fmt: skip
 
 
-@router.get("/{program}/cohorts", responses=_HIDDEN)
+@router.get("/{program}/cohorts", responses=HIDDEN)
 def list_cohorts(ctx: ProgramStaff, session: SessionDep) -> list[CohortRead]:
     return [CohortRead.model_validate(c) for c in program_service.cohorts_of(session, ctx.program)]
 
 
-@router.post("/{program}/cohorts", status_code=201, responses=_WRITE)
+@router.post("/{program}/cohorts", status_code=201, responses=WRITE)
 def create_cohort(body: CohortCreate, ctx: ProgramAdmin, session: SessionDep) -> CohortRead:
     cohort = program_service.create_cohort(
         session, ctx.program, name=body.name, start_date=body.start_date, end_date=body.end_date
@@ -77,12 +70,12 @@ def create_cohort(body: CohortCreate, ctx: ProgramAdmin, session: SessionDep) ->
     return CohortRead.model_validate(cohort)
 
 
-@router.get("/{program}/members", responses=_HIDDEN)
+@router.get("/{program}/members", responses=HIDDEN)
 def list_members(ctx: ProgramAdmin, session: SessionDep) -> list[MemberRead]:
     return [_member(m) for m in program_service.members_of(session, ctx.program)]
 
 
-@router.post("/{program}/members", status_code=201, responses=_WRITE)
+@router.post("/{program}/members", status_code=201, responses=WRITE)
 def add_member(body: MemberCreate, ctx: ProgramAdmin, session: SessionDep) -> MemberCreated:
     """Invite a new person (answering with their one-time token) or add a role to a user."""
     cohort = program_service.get_cohort(session, ctx.program, body.cohort) if body.cohort else None
@@ -102,8 +95,8 @@ def add_member(body: MemberCreate, ctx: ProgramAdmin, session: SessionDep) -> Me
                          token_expires_at=invitation.expires_at)  # fmt: skip
 
 
-@router.post("/{program}/members/{membership_id}/deactivate", responses=_WRITE)
-def deactivate_member(membership_id: int, ctx: ProgramAdmin, session: SessionDep) -> MemberRead:
+@router.post("/{program}/members/{membership_id}/deactivate", responses=WRITE)
+def deactivate_member(membership_id: Id, ctx: ProgramAdmin, session: SessionDep) -> MemberRead:
     membership = program_service.deactivate_membership(
         session, ctx.program, membership_id, ctx.user
     )

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 
+from app.api.common import Id
 from app.api.deps import SessionDep
 from app.api.policies import ProgramAdmin, ProgramMember, ProgramStaff
 from app.api.schemas.ratings import EvidenceRead, ItemScoreRead, RatingDraft, RatingRead
@@ -42,7 +43,7 @@ def _read(rating: Rating) -> RatingRead:
 
 
 @router.get("/assignments/{assignment_id}/rating", responses=_RESPONSES)
-def read_my_rating(assignment_id: int, ctx: ProgramStaff, session: SessionDep) -> RatingRead:
+def read_my_rating(assignment_id: Id, ctx: ProgramStaff, session: SessionDep) -> RatingRead:
     assignment = rating_service.own_assignment(session, ctx.program, ctx.user, assignment_id)
     rating = rating_service.rating_of(session, assignment)
     if rating is None:
@@ -52,7 +53,7 @@ def read_my_rating(assignment_id: int, ctx: ProgramStaff, session: SessionDep) -
 
 @router.put("/assignments/{assignment_id}/rating", responses=_RESPONSES)
 def save_draft(
-    assignment_id: int, body: RatingDraft, ctx: ProgramStaff, session: SessionDep
+    assignment_id: Id, body: RatingDraft, ctx: ProgramStaff, session: SessionDep
 ) -> RatingRead:
     assignment = rating_service.own_assignment(session, ctx.program, ctx.user, assignment_id)
     scores = [
@@ -70,7 +71,7 @@ def save_draft(
 
 @router.post("/assignments/{assignment_id}/rating/submit", responses=_RESPONSES)
 def submit_rating(
-    assignment_id: int,
+    assignment_id: Id,
     ctx: ProgramStaff,
     session: SessionDep,
     response: Response,
@@ -91,7 +92,7 @@ class SessionRatingRead(RatingRead):
 
 @router.get("/sessions/{session_id}/ratings", responses=_RESPONSES)
 def session_ratings(
-    session_id: int, ctx: ProgramMember, session: SessionDep
+    session_id: Id, ctx: ProgramMember, session: SessionDep
 ) -> list[SessionRatingRead]:
     """Every rating of a session, under the blind-rating and release rules."""
     ratings = feedback_service.readable_ratings(
@@ -108,7 +109,7 @@ def session_ratings(
 
 
 @router.post("/sessions/{session_id}/release", responses=_RESPONSES)
-def release_feedback(session_id: int, ctx: ProgramAdmin, session: SessionDep) -> dict[str, str]:
+def release_feedback(session_id: Id, ctx: ProgramAdmin, session: SessionDep) -> dict[str, str]:
     """Show a fully rated session's feedback to its trainee."""
     recorded = feedback_service.release(session, ctx.program, ctx.user, session_id)
     assert recorded.released_at is not None

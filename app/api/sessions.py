@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
+from app.api.common import HIDDEN, WRITE, Id
 from app.api.deps import SessionDep
 from app.api.policies import ProgramAdmin, ProgramMember
 from app.api.schemas.sessions import RecordedSessionCreate, RecordedSessionRead, RepinRequest
@@ -13,12 +12,6 @@ from app.db.models import RecordedSession
 from app.services import sessions as session_service
 
 router = APIRouter(prefix="/programs/{program}/sessions", tags=["sessions"])
-
-_HIDDEN: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in"},
-    404: {"description": "No such program or session, or not one of yours"},
-}
-_WRITE = {**_HIDDEN, 409: {"description": "Conflict"}, 422: {"description": "Invalid"}}
 
 
 def _read(s: RecordedSession) -> RecordedSessionRead:
@@ -31,7 +24,7 @@ def _read(s: RecordedSession) -> RecordedSessionRead:
     )  # fmt: skip
 
 
-@router.post("", status_code=201, responses=_WRITE)
+@router.post("", status_code=201, responses=WRITE)
 def register_session(
     body: RecordedSessionCreate, ctx: ProgramAdmin, session: SessionDep
 ) -> RecordedSessionRead:
@@ -44,23 +37,23 @@ def register_session(
     return _read(session_service.register_session(session, ctx.program, ctx.user, data))
 
 
-@router.get("", responses=_HIDDEN)
+@router.get("", responses=HIDDEN)
 def list_sessions(ctx: ProgramMember, session: SessionDep) -> list[RecordedSessionRead]:
     """Staff see every session of the program; a trainee sees only their own."""
     found = session_service.sessions_visible_to(session, ctx.program, ctx.user, ctx.roles)
     return [_read(s) for s in found]
 
 
-@router.get("/{session_id}", responses=_HIDDEN)
-def read_session(session_id: int, ctx: ProgramMember, session: SessionDep) -> RecordedSessionRead:
+@router.get("/{session_id}", responses=HIDDEN)
+def read_session(session_id: Id, ctx: ProgramMember, session: SessionDep) -> RecordedSessionRead:
     return _read(
         session_service.get_visible_session(session, ctx.program, ctx.user, ctx.roles, session_id)
     )
 
 
-@router.post("/{session_id}/repin", responses=_WRITE)
+@router.post("/{session_id}/repin", responses=WRITE)
 def repin_session(
-    session_id: int, body: RepinRequest, ctx: ProgramAdmin, session: SessionDep
+    session_id: Id, body: RepinRequest, ctx: ProgramAdmin, session: SessionDep
 ) -> RecordedSessionRead:
     """Pin the session to another published version of its rubric, while it has no ratings."""
     return _read(

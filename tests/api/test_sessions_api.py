@@ -109,3 +109,16 @@ def test_repin_only_while_unrated(client: TestClient, db_session: Session, world
     rated = client.post(url, json={"version": "1.0.0"}, headers=admin)
     assert rated.status_code == 409
     assert "has ratings" in rated.json()["message"]
+
+
+@pytest.mark.parametrize("bad_id", ["0", "99999999999999999999", "-1"])
+def test_ids_out_of_range_are_a_422_not_a_database_error(
+    client: TestClient, world: World, bad_id: str
+) -> None:
+    for url in (f"{BASE}/{bad_id}", f"/api/v1/programs/alpha/assignments/{bad_id}/rating"):
+        response = client.get(url, headers=world.headers("admin"))
+        assert response.status_code == 422, (url, response.text)
+        assert (
+            "session_id" in response.json()["message"]
+            or "assignment_id" in response.json()["message"]
+        )
