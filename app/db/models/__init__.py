@@ -3,7 +3,7 @@
 from app.db.models.audit import AuditEvent
 from app.db.models.auth import AuthToken, LoginAttempt, PasswordSetToken
 from app.db.models.certificates import Certificate
-from app.db.models.people import Cohort, Membership, Program, User
+from app.db.models.people import Cohort, Membership, Program, RaterConflict, User
 from app.db.models.ratings import Amendment, EvidenceNote, ItemScore, Rating
 from app.db.models.rubrics import Rubric, RubricDomain, RubricItem, RubricVersion
 from app.db.models.sessions import Assignment, RecordedSession
@@ -21,6 +21,7 @@ __all__ = [
     "Membership",
     "PasswordSetToken",
     "Program",
+    "RaterConflict",
     "Rating",
     "RecordedSession",
     "Rubric",

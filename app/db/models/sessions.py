@@ -22,6 +22,7 @@ class RecordedSession(Base):
         CheckConstraint("duration_seconds > 0", name="duration_positive"),
         Index("ix_recorded_session_trainee_date", "trainee_id", "session_date"),
         Index("ix_recorded_session_program_date", "program_id", "session_date"),
+        UniqueConstraint("program_id", "external_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +42,9 @@ class RecordedSession(Base):
     recording_url: Mapped[str] = mapped_column(String(1000))
     notes: Mapped[str] = mapped_column(Text, default="")
     released_at: Mapped[datetime | None]
+    # The identifier a session had in the system it was imported from (REDCap, a spreadsheet),
+    # so that importing the same file twice is refused rather than doubled.
+    external_ref: Mapped[str | None] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
