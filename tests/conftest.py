@@ -83,7 +83,14 @@ def client(db_session: Session) -> Iterator[TestClient]:
     app = create_app()
 
     def _session() -> Iterator[Session]:
-        yield db_session
+        # As app.db.engine.unit_of_work: a request that fails leaves nothing behind. What
+        # fixtures built before the request counts as committed, as it would be in production.
+        db_session.commit()
+        try:
+            yield db_session
+        except BaseException:
+            db_session.rollback()
+            raise
         db_session.commit()
 
     app.dependency_overrides[get_session] = _session

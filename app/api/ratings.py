@@ -15,6 +15,7 @@ from app.domain.scoring import EvidenceInput, ItemScoreInput
 from app.services import feedback as feedback_service
 from app.services import ratings as rating_service
 from app.services.errors import NotFoundError
+from app.services.ratings import RatingContent
 
 router = APIRouter(prefix="/programs/{program}", tags=["ratings"])
 
@@ -42,6 +43,17 @@ def _read(rating: Rating) -> RatingRead:
     )  # fmt: skip
 
 
+def _content(body: RatingDraft) -> RatingContent:
+    scores = [
+        ItemScoreInput(
+            s.item_key, s.score, s.not_applicable, s.harm_flag, s.harm_note,
+            tuple(EvidenceInput(e.timestamp_seconds, e.note) for e in s.evidence),
+        )
+        for s in body.scores
+    ]  # fmt: skip
+    return RatingContent(scores, body.overall_comment, body.version)
+
+
 @router.get("/assignments/{assignment_id}/rating", responses=_RESPONSES)
 def read_my_rating(assignment_id: Id, ctx: ProgramStaff, session: SessionDep) -> RatingRead:
     assignment = rating_service.own_assignment(session, ctx.program, ctx.user, assignment_id)
@@ -56,15 +68,9 @@ def save_draft(
     assignment_id: Id, body: RatingDraft, ctx: ProgramStaff, session: SessionDep
 ) -> RatingRead:
     assignment = rating_service.own_assignment(session, ctx.program, ctx.user, assignment_id)
-    scores = [
-        ItemScoreInput(
-            s.item_key, s.score, s.not_applicable, s.harm_flag, s.harm_note,
-            tuple(EvidenceInput(e.timestamp_seconds, e.note) for e in s.evidence),
-        )
-        for s in body.scores
-    ]  # fmt: skip
+    content = _content(body)
     rating = rating_service.save_draft(
-        session, assignment, scores, body.overall_comment, body.version
+        session, assignment, content.scores, content.overall_comment, content.version
     )
     return _read(rating)
 
@@ -76,10 +82,15 @@ def submit_rating(
     session: SessionDep,
     response: Response,
     idempotency_key: Annotated[str, Header(min_length=8, max_length=200)],
+    body: RatingDraft | None = None,
 ) -> RatingRead:
-    """Submit once. Replaying the same Idempotency-Key returns the first result."""
+    """Submit once: the saved draft, or the rating in the body, which replaces the draft.
+
+    Replaying the same Idempotency-Key returns the first result and changes nothing.
+    """
     assignment = rating_service.own_assignment(session, ctx.program, ctx.user, assignment_id)
-    rating, replayed = rating_service.submit(session, assignment, idempotency_key)
+    final = _content(body) if body is not None else None
+    rating, replayed = rating_service.submit(session, assignment, idempotency_key, final)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return _read(rating)

@@ -4,6 +4,7 @@ idempotent on submission, and safe against concurrent writers."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -68,6 +69,15 @@ def _check(recorded: RecordedSession, scores: Sequence[ItemScoreInput], *, final
         raise InvalidInputError("; ".join(f"{p.path}: {p.message}" for p in problems))
 
 
+@dataclass(frozen=True)
+class RatingContent:
+    """What a rater writes: the item scores, an overall comment, and the version they read."""
+
+    scores: Sequence[ItemScoreInput]
+    overall_comment: str = ""
+    version: int | None = None
+
+
 def rating_of(session: Session, assignment: Assignment) -> Rating | None:
     return session.scalar(select(Rating).where(Rating.assignment_id == assignment.id))
 
@@ -123,18 +133,29 @@ def save_draft(
     return rating
 
 
-def submit(session: Session, assignment: Assignment, idempotency_key: str) -> tuple[Rating, bool]:
-    """Submit the draft once; the same key again returns the first result (replayed=True)."""
+def submit(
+    session: Session,
+    assignment: Assignment,
+    idempotency_key: str,
+    final: RatingContent | None = None,
+) -> tuple[Rating, bool]:
+    """Submit once; the same key again returns the first result (replayed=True).
+
+    ``final`` replaces the draft in the same transaction, so a client that holds the whole
+    rating needs one round trip, and a crash between saving and submitting cannot happen.
+    """
     rating = rating_of(session, assignment)
-    if rating is None:
-        raise InvalidInputError("rating: save a draft before submitting")
-    if rating.status is RatingStatus.submitted:
+    if rating is not None and rating.status is RatingStatus.submitted:
         if rating.idempotency_key == idempotency_key:
             return rating, True
         raise ConflictError("rating: already submitted")
     elsewhere = session.scalar(select(Rating.id).where(Rating.idempotency_key == idempotency_key))
     if elsewhere is not None:
         raise ConflictError("Idempotency-Key: already used for another rating")
+    if final is not None:
+        rating = save_draft(session, assignment, final.scores, final.overall_comment, final.version)
+    if rating is None:
+        raise InvalidInputError("rating: save a draft before submitting, or send the rating")
     recorded = assignment.session
     _check(recorded, [
         ItemScoreInput(

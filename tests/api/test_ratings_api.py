@@ -113,3 +113,24 @@ def test_only_the_assigned_rater(client: TestClient, world: World, assignment_ur
         response = client.put(assignment_url, json={"scores": []}, headers=world.headers(actor))
         assert response.status_code == 404, actor
     assert client.put(assignment_url, json={"scores": []}).status_code == 401
+
+
+def test_submit_with_the_rating_in_the_body(
+    client: TestClient, db_session: Session, world: World, assignment_url: str
+) -> None:
+    rater = world.headers("trainer")
+    key = {**rater, "Idempotency-Key": "one-trip-01"}
+    partial = {"scores": _scores(PREPARATION[:5])}
+    refused = client.post(f"{assignment_url}/submit", json=partial, headers=key)
+    assert refused.status_code == 422
+    assert db_session.scalar(select(func.count()).select_from(Rating)) == 0, "nothing half-saved"
+
+    full = {"scores": _scores(PREPARATION, 5), "overall_comment": "In one go."}
+    first = client.post(f"{assignment_url}/submit", json=full, headers=key)
+    assert first.status_code == 200, first.text
+    assert first.json()["status"] == "submitted"
+    assert {s["score"] for s in first.json()["scores"]} == {5}
+    replay = client.post(f"{assignment_url}/submit", json=full, headers=key)
+    assert replay.json() == first.json()
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert db_session.scalar(select(func.count()).select_from(Rating)) == 1
