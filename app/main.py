@@ -11,6 +11,7 @@ from app.api import (
     assignments,
     audit,
     auth,
+    conflicts,
     health,
     programs,
     ratings,
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(programs.router)
     api.include_router(sessions.router)
     api.include_router(assignments.router)
+    api.include_router(conflicts.router)
     api.include_router(ratings.router)
     api.include_router(audit.router)
     api.include_router(rubrics.router)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fastapi import APIRouter
 from sqlalchemy import select
 
@@ -11,13 +13,15 @@ from app.api.policies import CurrentUser, ProgramAdmin, ProgramMember, ProgramSt
 from app.api.schemas.programs import (
     CohortCreate,
     CohortRead,
+    CohortUpdate,
     MemberCreate,
     MemberCreated,
     MemberRead,
     ProgramRead,
     ProgramUpdate,
 )
-from app.db.models import Membership, User
+from app.db.models import Membership, Program, User
+from app.domain.vocabulary import Role
 from app.services import programs as program_service
 from app.services.invitations import invite_user
 from app.services.users import normalise_email
@@ -32,29 +36,31 @@ def _member(m: Membership) -> MemberRead:
     )  # fmt: skip
 
 
+def _program(p: Program, roles: Iterable[Role]) -> ProgramRead:
+    return ProgramRead(
+        slug=p.slug, name=p.name, description=p.description, active=p.active,
+        auto_release=p.auto_release, amendment_window_days=p.amendment_window_days,
+        roles=sorted(roles),
+    )  # fmt: skip
+
+
 @router.get("", responses={401: {"description": "Not signed in"}})
 def list_programs(user: CurrentUser, session: SessionDep) -> list[ProgramRead]:
-    return [
-        ProgramRead(slug=p.slug, name=p.name, description=p.description, active=p.active,
-                    roles=roles)
-        for p, roles in program_service.programs_of(session, user)
-    ]  # fmt: skip
+    return [_program(p, roles) for p, roles in program_service.programs_of(session, user)]
 
 
 @router.get("/{program}", responses=HIDDEN)
 def read_program(ctx: ProgramMember) -> ProgramRead:
-    p = ctx.program
-    return ProgramRead(slug=p.slug, name=p.name, description=p.description, active=p.active,
-                       roles=sorted(ctx.roles))  # fmt: skip
+    return _program(ctx.program, ctx.roles)
 
 
 @router.patch("/{program}", responses=WRITE)
 def update_program(body: ProgramUpdate, ctx: ProgramAdmin, session: SessionDep) -> ProgramRead:
+    """Rename, describe, (de)activate, or change release and amendment settings."""
     p = program_service.update_program(
-        session, ctx.program, ctx.user, name=body.name, description=body.description
+        session, ctx.program, ctx.user, **body.model_dump(exclude_unset=True)
     )
-    return ProgramRead(slug=p.slug, name=p.name, description=p.description, active=p.active,
-                       roles=sorted(ctx.roles))  # fmt: skip
+    return _program(p, ctx.roles)
 
 
 @router.get("/{program}/cohorts", responses=HIDDEN)
@@ -65,7 +71,19 @@ def list_cohorts(ctx: ProgramStaff, session: SessionDep) -> list[CohortRead]:
 @router.post("/{program}/cohorts", status_code=201, responses=WRITE)
 def create_cohort(body: CohortCreate, ctx: ProgramAdmin, session: SessionDep) -> CohortRead:
     cohort = program_service.create_cohort(
-        session, ctx.program, name=body.name, start_date=body.start_date, end_date=body.end_date
+        session, ctx.program, name=body.name, start_date=body.start_date,
+        end_date=body.end_date, actor=ctx.user,
+    )  # fmt: skip
+    return CohortRead.model_validate(cohort)
+
+
+@router.patch("/{program}/cohorts/{cohort_id}", responses=WRITE)
+def update_cohort(
+    cohort_id: Id, body: CohortUpdate, ctx: ProgramAdmin, session: SessionDep
+) -> CohortRead:
+    """Rename a cohort, set its end date, or deactivate it."""
+    cohort = program_service.update_cohort(
+        session, ctx.program, ctx.user, cohort_id, **body.model_dump(exclude_unset=True)
     )
     return CohortRead.model_validate(cohort)
 

@@ -1,19 +1,30 @@
-"""The caller's own rating of an assignment: save drafts, then submit once."""
+"""Ratings: the caller's own drafts and submission, a session's ratings under the blind rules,
+release, calibration keys and amendments."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
+from sqlalchemy.orm import Session
 
 from app.api.common import Id
 from app.api.deps import SessionDep
 from app.api.policies import ProgramAdmin, ProgramMember, ProgramStaff
-from app.api.schemas.ratings import EvidenceRead, ItemScoreRead, RatingDraft, RatingRead
-from app.db.models import Rating
+from app.api.schemas.ratings import (
+    AmendmentCreate,
+    AmendmentRead,
+    EvidenceRead,
+    ItemScoreRead,
+    RatingDraft,
+    RatingRead,
+)
+from app.db.models import Amendment, Rating
 from app.domain.scoring import EvidenceInput, ItemScoreInput
 from app.services import feedback as feedback_service
 from app.services import ratings as rating_service
+from app.services.amendments import AmendmentRequest, ItemChange, history_of
+from app.services.amendments import amend_rating as amend_rating_service
 from app.services.errors import NotFoundError
 from app.services.ratings import RatingContent
 
@@ -27,7 +38,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _read(rating: Rating) -> RatingRead:
+def _read(rating: Rating, history: list[Amendment]) -> RatingRead:
     return RatingRead(
         id=rating.id, assignment_id=rating.assignment_id, status=rating.status,
         version=rating.version, submitted_at=rating.submitted_at,
@@ -40,7 +51,19 @@ def _read(rating: Rating) -> RatingRead:
             )
             for s in sorted(rating.scores, key=lambda s: s.item.position)
         ],
+        amendments=[
+            AmendmentRead(
+                amended_at=a.created_at, amended_by=a.amended_by.full_name,
+                item_key=a.item.key if a.item else None, field=a.field,
+                before=a.old_value, after=a.new_value, reason=a.reason,
+            )
+            for a in history
+        ],
     )  # fmt: skip
+
+
+def _read_one(session: Session, rating: Rating) -> RatingRead:
+    return _read(rating, history_of(session, [rating.id])[rating.id])
 
 
 def _content(body: RatingDraft) -> RatingContent:
@@ -60,7 +83,7 @@ def read_my_rating(assignment_id: Id, ctx: ProgramStaff, session: SessionDep) ->
     rating = rating_service.rating_of(session, assignment)
     if rating is None:
         raise NotFoundError("rating: nothing saved yet")
-    return _read(rating)
+    return _read_one(session, rating)
 
 
 @router.put("/assignments/{assignment_id}/rating", responses=_RESPONSES)
@@ -72,7 +95,7 @@ def save_draft(
     rating = rating_service.save_draft(
         session, assignment, content.scores, content.overall_comment, content.version
     )
-    return _read(rating)
+    return _read_one(session, rating)
 
 
 @router.post("/assignments/{assignment_id}/rating/submit", responses=_RESPONSES)
@@ -93,7 +116,7 @@ def submit_rating(
     rating, replayed = rating_service.submit(session, assignment, idempotency_key, final)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return _read(rating)
+    return _read_one(session, rating)
 
 
 class SessionRatingRead(RatingRead):
@@ -109,9 +132,10 @@ def session_ratings(
     ratings = feedback_service.readable_ratings(
         session, ctx.program, ctx.user, ctx.roles, session_id
     )
+    history = history_of(session, [r.id for r in ratings])
     return [
         SessionRatingRead(
-            **_read(r).model_dump(),
+            **_read(r, history[r.id]).model_dump(),
             rater=r.assignment.rater.full_name,
             master=r.assignment.is_master,
         )
@@ -125,3 +149,35 @@ def release_feedback(session_id: Id, ctx: ProgramAdmin, session: SessionDep) -> 
     recorded = feedback_service.release(session, ctx.program, ctx.user, session_id)
     assert recorded.released_at is not None
     return {"released_at": recorded.released_at.isoformat()}
+
+
+@router.post("/sessions/{session_id}/master-rating", status_code=201, responses=_RESPONSES)
+def enter_master_rating(
+    session_id: Id, body: RatingDraft, ctx: ProgramAdmin, session: SessionDep
+) -> RatingRead:
+    """Key a calibration session: the complete reference rating raters are compared with.
+
+    Raters see it beside their own once they have submitted, never before.
+    """
+    rating = rating_service.enter_master_rating(
+        session, ctx.program, ctx.user, session_id, _content(body)
+    )
+    return _read(rating, [])
+
+
+@router.post("/ratings/{rating_id}/amendments", responses=_RESPONSES)
+def amend_rating(
+    rating_id: Id, body: AmendmentCreate, ctx: ProgramStaff, session: SessionDep
+) -> RatingRead:
+    """Change a submitted rating, with a reason; the history keeps every value before.
+
+    The rater may amend their own rating within the program's window; admins may amend
+    any rating they may read.
+    """
+    request = AmendmentRequest(
+        reason=body.reason, version=body.version, overall_comment=body.overall_comment,
+        items=[ItemChange(c.item_key, c.score, c.not_applicable, c.harm_flag, c.harm_note)
+               for c in body.scores],
+    )  # fmt: skip
+    rating = amend_rating_service(session, ctx.program, ctx.user, ctx.roles, rating_id, request)
+    return _read_one(session, rating)

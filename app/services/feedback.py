@@ -2,8 +2,9 @@
 
 - A rater who has not yet submitted their own rating of a session learns nothing about the
   others (not even whether they exist): the answer is the same 404 as for no session.
-- After submitting, a rater sees every rating of the session once all assigned ratings are in
-  (and, for a calibration session, the master rating).
+- After submitting, a rater sees every rating of the session once all assigned ratings are in.
+  On a calibration session they see the master rating beside their own at once: comparing
+  with the key is the point of calibration, and it says nothing about their peers.
 - A trainee sees the ratings of their own session once all are in and it has been released.
 - An admin sees the submitted ratings, unless they are themselves a pending rater of it.
 """
@@ -47,19 +48,16 @@ def readable_ratings(
     if any(a.status is not AssignmentStatus.submitted for a in mine):
         raise hidden  # blind until one's own rating is in, whatever one's role
     complete = all_submitted(assignments)
-    if Role.admin in roles:
-        allowed = True
+    submitted = [a for a in assignments if a.status is AssignmentStatus.submitted]
+    if Role.admin in roles or (mine and complete):
+        shown = submitted
     elif mine:
-        allowed = complete
-    elif recorded.trainee_id == user.id:
-        allowed = complete and recorded.released_at is not None
+        shown = [a for a in submitted if a.is_master or a.rater_id == user.id]
+    elif recorded.trainee_id == user.id and complete and recorded.released_at is not None:
+        shown = [a for a in submitted if not a.is_master]
     else:
-        allowed = False
-    if not allowed:
         raise hidden
-    ids = [a.id for a in assignments if a.status is AssignmentStatus.submitted]
-    if recorded.trainee_id == user.id and Role.admin not in roles:
-        ids = [a.id for a in assignments if a.id in ids and not a.is_master]
+    ids = [a.id for a in shown]
     return list(
         session.scalars(
             select(Rating)
@@ -76,10 +74,33 @@ def release(session: Session, program: Program, actor: User, session_id: int) ->
         return recorded
     if not all_submitted(_active_assignments(session, recorded)):
         raise ConflictError("release: not every assigned rating has been submitted")
+    _release(session, program, recorded, actor, automatic=False)
+    return recorded
+
+
+def release_if_automatic(
+    session: Session, program: Program, recorded: RecordedSession, actor: User
+) -> None:
+    """In a program that releases automatically, release once the last rating is in.
+
+    ``actor`` is whoever completed the session (the last rater, or an admin who withdrew the
+    last pending assignment); the audit event marks the release as automatic.
+    """
+    if (
+        program.auto_release
+        and recorded.released_at is None
+        and all_submitted(_active_assignments(session, recorded))
+    ):
+        _release(session, program, recorded, actor, automatic=True)
+
+
+def _release(
+    session: Session, program: Program, recorded: RecordedSession, actor: User, *, automatic: bool
+) -> None:
     recorded.released_at = utcnow()
     record_event(
         session, action="session.release", entity_type="recorded_session",
-        entity_id=recorded.id, actor_id=actor.id, program_id=program.id, payload={},
+        entity_id=recorded.id, actor_id=actor.id, program_id=program.id,
+        payload={"automatic": automatic},
     )  # fmt: skip
     session.flush()
-    return recorded

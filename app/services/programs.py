@@ -17,14 +17,23 @@ from app.services.users import grant_role
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
 
-def create_program(session: Session, *, slug: str, name: str, description: str = "") -> Program:
+def create_program(
+    session: Session, *, slug: str, name: str, description: str = "", actor: User | None = None
+) -> Program:
     if not _SLUG.match(slug):
         raise InvalidInputError(f"slug: {slug!r} must be 2-64 lowercase letters, digits or hyphens")
     if session.scalar(select(Program.id).where(Program.slug == slug)) is not None:
         raise ConflictError(f"slug: a program {slug!r} already exists")
+    if not name.strip():
+        raise InvalidInputError("name: must not be empty")
     program = Program(slug=slug, name=name.strip(), description=description)
     session.add(program)
     session.flush()
+    record_event(
+        session, action="program.create", entity_type="program", entity_id=program.id,
+        actor_id=actor.id if actor else None, program_id=program.id,
+        payload={"slug": slug, "name": program.name},
+    )  # fmt: skip
     return program
 
 
@@ -35,6 +44,7 @@ def create_cohort(
     name: str,
     start_date: date,
     end_date: date | None = None,
+    actor: User | None = None,
 ) -> Cohort:
     if end_date is not None and end_date < start_date:
         raise InvalidInputError("end_date: must not be before start_date")
@@ -46,6 +56,12 @@ def create_cohort(
     cohort = Cohort(program=program, name=name, start_date=start_date, end_date=end_date)
     session.add(cohort)
     session.flush()
+    record_event(
+        session, action="cohort.create", entity_type="cohort", entity_id=cohort.id,
+        actor_id=actor.id if actor else None, program_id=program.id,
+        payload={"name": name, "start_date": start_date.isoformat(),
+                 "end_date": end_date.isoformat() if end_date else None},
+    )  # fmt: skip
     return cohort
 
 
@@ -64,21 +80,42 @@ def programs_of(session: Session, user: User) -> list[tuple[Program, list[Role]]
 
 
 def update_program(
-    session: Session, program: Program, actor: User, *, name: str | None, description: str | None
+    session: Session,
+    program: Program,
+    actor: User,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    auto_release: bool | None = None,
+    amendment_window_days: int | None = None,
+    active: bool | None = None,
 ) -> Program:
-    before = {"name": program.name, "description": program.description}
+    """Change what is given; the audit event holds the settings before and after."""
+    fields = ("name", "description", "auto_release", "amendment_window_days", "active")
+    before = {f: getattr(program, f) for f in fields}
     if name is not None:
         if not name.strip():
             raise InvalidInputError("name: must not be empty")
         program.name = name.strip()
     if description is not None:
         program.description = description
-    record_event(
-        session, action="program.update", entity_type="program", entity_id=program.id,
-        actor_id=actor.id, program_id=program.id,
-        payload={"before": before, "after": {"name": program.name,
-                                             "description": program.description}},
-    )  # fmt: skip
+    if auto_release is not None:
+        program.auto_release = auto_release
+    if amendment_window_days is not None:
+        if not 0 <= amendment_window_days <= 365:
+            raise InvalidInputError("amendment_window_days: must be between 0 and 365")
+        program.amendment_window_days = amendment_window_days
+    if active is not None:
+        program.active = active
+    after = {f: getattr(program, f) for f in fields}
+    changed = [f for f in fields if before[f] != after[f]]
+    if changed:
+        record_event(
+            session, action="program.update", entity_type="program", entity_id=program.id,
+            actor_id=actor.id, program_id=program.id,
+            payload={"before": {f: before[f] for f in changed},
+                     "after": {f: after[f] for f in changed}},
+        )  # fmt: skip
     session.flush()
     return program
 
@@ -100,6 +137,48 @@ def members_of(session: Session, program: Program) -> list[Membership]:
             .order_by(Membership.role, User.email)
         )
     )
+
+
+def update_cohort(
+    session: Session,
+    program: Program,
+    actor: User,
+    cohort_id: int,
+    *,
+    name: str | None = None,
+    end_date: date | None = None,
+    active: bool | None = None,
+) -> Cohort:
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None or cohort.program_id != program.id:
+        raise NotFoundError(f"cohort: no cohort {cohort_id} in {program.slug}")
+    fields = ("name", "end_date", "active")
+    before = {f: getattr(cohort, f) for f in fields}
+    if name is not None and name != cohort.name:
+        if not name.strip():
+            raise InvalidInputError("name: must not be empty")
+        taken = session.scalar(
+            select(Cohort.id).where(Cohort.program_id == program.id, Cohort.name == name)
+        )
+        if taken is not None:
+            raise ConflictError(f"name: cohort {name!r} already exists in {program.slug}")
+        cohort.name = name
+    if end_date is not None:
+        if end_date < cohort.start_date:
+            raise InvalidInputError("end_date: must not be before start_date")
+        cohort.end_date = end_date
+    if active is not None:
+        cohort.active = active
+    changed = [f for f in fields if before[f] != getattr(cohort, f)]
+    if changed:
+        record_event(
+            session, action="cohort.update", entity_type="cohort", entity_id=cohort.id,
+            actor_id=actor.id, program_id=program.id,
+            payload={"before": {f: str(before[f]) for f in changed},
+                     "after": {f: str(getattr(cohort, f)) for f in changed}},
+        )  # fmt: skip
+    session.flush()
+    return cohort
 
 
 def get_cohort(session: Session, program: Program, name: str) -> Cohort:

@@ -24,9 +24,11 @@ from app.db.models import (
 )
 from app.domain.rubrics.model import RubricDocument
 from app.domain.scoring import EvidenceInput, ItemScoreInput, SessionContext, validate_scores
-from app.domain.vocabulary import AssignmentStatus, Modality, RatingStatus
+from app.domain.vocabulary import AssignmentStatus, Modality, RatingStatus, Role
 from app.services.audit import record_event
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError
+from app.services.feedback import release_if_automatic
+from app.services.sessions import get_visible_session
 
 # Keyed by content hash: the same content always parses to the same document.
 _DOCUMENTS: dict[str, RubricDocument] = {}
@@ -76,6 +78,11 @@ class RatingContent:
     scores: Sequence[ItemScoreInput]
     overall_comment: str = ""
     version: int | None = None
+
+
+def check_final(recorded: RecordedSession, scores: Sequence[ItemScoreInput]) -> None:
+    """The rules of a submission, for any path that produces a submitted rating."""
+    _check(recorded, scores, final=True)
 
 
 def rating_of(session: Session, assignment: Assignment) -> Rating | None:
@@ -177,4 +184,44 @@ def submit(
         session.flush()
     except StaleDataError:
         raise ConflictError("version: the rating was changed by another request") from None
+    release_if_automatic(session, recorded.program, recorded, assignment.rater)
     return rating, False
+
+
+def enter_master_rating(
+    session: Session, program: Program, actor: User, session_id: int, content: RatingContent
+) -> Rating:
+    """The calibration key of a session, entered complete by an admin who does not rate it.
+
+    It makes the session a calibration session: its raters' assignments are marked so, and
+    each rater sees the key beside their own rating once they have submitted.
+    """
+    recorded = get_visible_session(session, program, actor, frozenset({Role.admin}), session_id)
+    assignments = list(
+        session.scalars(select(Assignment).where(Assignment.session_id == recorded.id))
+    )
+    if any(a.is_master for a in assignments):
+        raise ConflictError("master: this session already has a master rating; amend it instead")
+    if any(a.rater_id == actor.id for a in assignments):
+        raise ConflictError("master: you rate this session yourself; another admin keys it")
+    if actor.id == recorded.trainee_id:
+        raise InvalidInputError("master: trainees never rate their own sessions")
+    _check(recorded, content.scores, final=True)
+    for assignment in assignments:
+        assignment.calibration = True
+    master = Assignment(
+        session=recorded, rater_id=actor.id, calibration=True, is_master=True,
+        assigned_by_id=actor.id,
+    )  # fmt: skip
+    session.add(master)
+    rating = save_draft(session, master, content.scores, content.overall_comment, None)
+    rating.status = RatingStatus.submitted
+    rating.submitted_at = utcnow()
+    master.status = AssignmentStatus.submitted
+    session.flush()
+    record_event(
+        session, action="rating.master", entity_type="rating", entity_id=rating.id,
+        actor_id=actor.id, program_id=program.id,
+        payload={"session_id": recorded.id, "assignment_id": master.id},
+    )  # fmt: skip
+    return rating

@@ -65,7 +65,7 @@ def test_nobody_sees_peers_before_their_own_submission(
     client.put(rating_urls["second"], json=_full(2), headers=world.headers("second"))
     assert visible() == {
         "admin": ["all 5"],
-        "trainer": 404,
+        "trainer": ["all 5"],  # their own, and nothing of their peer's
         "second": 404,
         "trainee": 404,
         "other_trainee": 404,

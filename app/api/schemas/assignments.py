@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import Field
 
@@ -23,6 +24,39 @@ class AssignmentRead(ReadModel):
     due_date: date | None
     status: AssignmentStatus
     calibration: bool
+
+
+class SessionAssignmentRead(AssignmentRead):
+    rater_email: str
+    rater_name: str
+    is_master: bool
+
+
+class AutoAssignCreate(RequestModel):
+    session_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        min_length=1, max_length=500
+    )
+    raters_per_session: int = Field(ge=1, le=20, description="Each session is topped up to this")
+    rater_emails: list[str] | None = Field(
+        default=None, max_length=200, description="The pool to draw from; default: all trainers"
+    )
+    due_date: date | None = None
+    calibration: bool = False
+    seed: int | None = Field(default=None, description="Makes the tie-breaking reproducible")
+
+
+class ConflictCreate(RequestModel):
+    rater_email: str = Field(max_length=320)
+    trainee_email: str = Field(max_length=320)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ConflictRead(ReadModel):
+    id: int
+    rater_email: str
+    trainee_email: str
+    reason: str
+    created_at: datetime
 
 
 class QueueEntryRead(ReadModel):

@@ -15,12 +15,22 @@ class ProgramRead(ReadModel):
     name: str
     description: str
     active: bool
+    auto_release: bool
+    amendment_window_days: int
     roles: list[Role]
 
 
 class ProgramUpdate(RequestModel):
     name: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
+    auto_release: bool | None = Field(
+        default=None,
+        description="Release a session's feedback to its trainee as soon as every rating is in",
+    )
+    amendment_window_days: int | None = Field(
+        default=None, ge=0, le=365, description="How long raters may amend their own rating"
+    )
+    active: bool | None = None
 
 
 class CohortRead(ReadModel):
@@ -35,6 +45,12 @@ class CohortCreate(RequestModel):
     name: str = Field(min_length=1, max_length=200)
     start_date: date
     end_date: date | None = None
+
+
+class CohortUpdate(RequestModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    end_date: date | None = None
+    active: bool | None = None
 
 
 class MemberRead(ReadModel):

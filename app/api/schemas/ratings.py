@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
@@ -46,6 +47,16 @@ class ItemScoreRead(ReadModel):
     evidence: list[EvidenceRead]
 
 
+class AmendmentRead(ReadModel):
+    amended_at: datetime
+    amended_by: str
+    item_key: str | None = Field(description="None for the overall comment")
+    field: str
+    before: Any
+    after: Any
+    reason: str
+
+
 class RatingRead(ReadModel):
     id: int
     assignment_id: int
@@ -53,4 +64,22 @@ class RatingRead(ReadModel):
     version: int
     submitted_at: datetime | None
     overall_comment: str
-    scores: list[ItemScoreRead]
+    scores: list[ItemScoreRead] = Field(description="Current values, amendments included")
+    amendments: list[AmendmentRead] = Field(description="Every change since submission")
+
+
+class ItemScoreChange(RequestModel):
+    item_key: str = Field(max_length=32)
+    score: int | None = None
+    not_applicable: bool = False
+    harm_flag: bool = False
+    harm_note: str = Field(default="", max_length=2000)
+
+
+class AmendmentCreate(RequestModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    version: int = Field(description="The version you last read; a mismatch answers 409")
+    scores: list[ItemScoreChange] = Field(
+        default_factory=list, max_length=200, description="The new state of each changed item"
+    )
+    overall_comment: str | None = Field(default=None, max_length=10_000)

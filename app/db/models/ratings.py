@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, JSONType, utcnow
 from app.db.models._columns import enum_type
+from app.db.models.people import User
 from app.db.models.rubrics import RubricItem
 from app.db.models.sessions import Assignment
 from app.domain.vocabulary import RatingStatus
@@ -109,3 +110,6 @@ class Amendment(Base):
     reason: Mapped[str] = mapped_column(Text)
     amended_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    item: Mapped[RubricItem | None] = relationship()
+    amended_by: Mapped[User] = relationship()
