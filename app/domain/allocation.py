@@ -39,7 +39,8 @@ class AllocationError(ValueError):
     def __init__(self, short: Mapping[int, tuple[int, int]]) -> None:
         self.short = dict(short)
         detail = "; ".join(
-            f"session {sid} needs {needed} more raters but only {eligible} are eligible"
+            f"session {sid} needs {needed} more rater{'s' * (needed != 1)}"
+            f" but {eligible or 'no'} eligible rater{'s' * (eligible != 1)} remain"
             for sid, (needed, eligible) in sorted(self.short.items())
         )
         super().__init__(detail)

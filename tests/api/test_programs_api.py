@@ -114,3 +114,70 @@ def test_405_lists_every_method_of_the_path(stateless_client: TestClient) -> Non
     response = stateless_client.request("DELETE", "/api/v1/programs/alpha")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, PATCH"
+
+
+def test_program_settings_are_audited_with_before_and_after(
+    client: TestClient, db_session: Session, world: World
+) -> None:
+    admin = world.headers("admin")
+    response = client.patch(
+        "/api/v1/programs/alpha",
+        json={"auto_release": True, "amendment_window_days": 30, "name": "Alpha Institute"},
+        headers=admin,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["auto_release"], body["amendment_window_days"], body["name"]) == (
+        True, 30, "Alpha Institute"
+    )  # fmt: skip
+    event = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "program.update")
+    ).one()
+    assert event.payload == {
+        "before": {"name": "Alpha", "auto_release": False, "amendment_window_days": 14},
+        "after": {"name": "Alpha Institute", "auto_release": True, "amendment_window_days": 30},
+    }
+    unchanged = client.patch("/api/v1/programs/alpha", json={"name": "Alpha Institute"},
+                             headers=admin)  # fmt: skip
+    assert unchanged.status_code == 200
+    assert len(db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "program.update")).all()) == 1  # fmt: skip
+    for bad in ({"amendment_window_days": 400}, {"auto_release": "sometimes"}, {"nme": "x"}):
+        refused = client.patch("/api/v1/programs/alpha", json=bad, headers=admin)
+        assert refused.status_code == 422, bad
+        assert next(iter(bad)) in refused.json()["message"]
+
+
+def test_cohorts_are_renamed_ended_and_deactivated(
+    client: TestClient, db_session: Session, world: World
+) -> None:
+    admin = world.headers("admin")
+    created = client.post(
+        "/api/v1/programs/alpha/cohorts",
+        json={"name": "Spring", "start_date": "2026-03-01"},
+        headers=admin,
+    )
+    url = f"/api/v1/programs/alpha/cohorts/{created.json()['id']}"
+    changed = client.patch(url, json={"name": "Spring 2026", "end_date": "2026-09-30",
+                                      "active": False}, headers=admin)  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["name"], changed.json()["end_date"], changed.json()["active"]) == (
+        "Spring 2026", "2026-09-30", False
+    )  # fmt: skip
+    early = client.patch(url, json={"end_date": "2026-01-01"}, headers=admin)
+    assert early.status_code == 422
+    assert early.json()["message"].startswith("end_date:")
+    clash = client.patch(url, json={"name": "2026"}, headers=admin)
+    assert clash.status_code == 409
+    for actor in ("trainer", "trainee", "other_admin"):
+        assert (
+            client.patch(url, json={"active": True}, headers=world.headers(actor)).status_code
+            == 404
+        )
+    beta_cohort = client.post("/api/v1/programs/beta/cohorts", json={
+        "name": "B", "start_date": "2026-01-01"}, headers=world.headers("other_admin"))  # fmt: skip
+    foreign = f"/api/v1/programs/alpha/cohorts/{beta_cohort.json()['id']}"
+    assert client.patch(foreign, json={"active": False}, headers=admin).status_code == 404
+    actions = db_session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("cohort.update") == 1
+    assert actions.count("cohort.create") == 3  # the world's, Spring, and beta's
