@@ -103,6 +103,14 @@ def save_draft(
     if rating is None:
         rating = Rating(assignment=assignment, rubric_version_id=recorded.rubric_version_id)
         session.add(rating)
+        session.flush()
+        # Later saves of the draft are the rater's private work; its start is a state change
+        # of the assignment, so it is on the record.
+        record_event(
+            session, action="rating.start", entity_type="rating", entity_id=rating.id,
+            actor_id=assignment.rater_id, program_id=recorded.program_id,
+            payload={"assignment_id": assignment.id, "session_id": recorded.id},
+        )  # fmt: skip
     else:
         if rating.status is RatingStatus.submitted:
             raise ConflictError("rating: already submitted; submitted ratings change by amendment")

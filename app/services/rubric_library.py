@@ -19,6 +19,7 @@ from app.domain.rubrics.canonical import canonical_content, content_sha256
 from app.domain.rubrics.model import RubricDocument
 from app.domain.rubrics.parse import RubricProblem, identity_from_filename, parse_rubric
 from app.domain.vocabulary import RubricStatus
+from app.services.audit import record_event
 from app.services.errors import ConflictError, ServiceError
 
 RUBRIC_SUFFIXES = (".yaml", ".yml")
@@ -111,10 +112,19 @@ def validate_files(paths: Sequence[Path]) -> ValidationReport:
 
 
 def load_rubrics(session: Session, paths: Sequence[Path]) -> list[LoadOutcome]:
+    """Load every file or none; each version that changes state is one audit event."""
     report = validate_files(paths)
     if report.problems:
         raise RubricFilesInvalidError(report.problems)
-    return [_load_one(session, f) for f in report.files]
+    outcomes = [_load_one(session, f) for f in report.files]
+    for outcome, file in zip(outcomes, report.files, strict=True):
+        if outcome.action != "unchanged":
+            record_event(
+                session, action=f"rubric.{outcome.action.split()[0]}", entity_type="rubric",
+                entity_id=f"{outcome.rubric_id}@{outcome.version}",
+                payload={"source": _display(file.path), "sha256": file.sha256},
+            )  # fmt: skip
+    return outcomes
 
 
 def _sort_key(version: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Rubric, RubricItem, RubricVersion
+from app.db.models import AuditEvent, Rubric, RubricItem, RubricVersion
 from app.domain.vocabulary import RubricStatus
 from app.services.errors import ConflictError
 from app.services.rubric_library import (
@@ -122,6 +122,13 @@ def test_new_version_and_retiring_the_old_one(db_session: Session, library: Path
     ]  # fmt: skip
     statuses = dict(db_session.execute(select(RubricVersion.version, RubricVersion.status)).all())
     assert statuses == {"1.0.0": RubricStatus.retired, "1.1.0": RubricStatus.published}
+    events = db_session.execute(select(AuditEvent.action, AuditEvent.entity_id)).all()
+    rubric = "mini-rubric"
+    assert events == [
+        ("rubric.published", f"{rubric}@1.0.0"),
+        ("rubric.published", f"{rubric}@1.1.0"),
+        ("rubric.retired", f"{rubric}@1.0.0"),
+    ], "each change of state once; unchanged files leave no event"
 
 
 def test_drafts_are_replaced_until_published(db_session: Session, library: Path) -> None:
