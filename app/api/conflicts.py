@@ -36,7 +36,7 @@ def declare_conflict(body: ConflictCreate, ctx: ProgramAdmin, session: SessionDe
     return _read(conflict)
 
 
-@router.delete("/{conflict_id}", status_code=204, responses=HIDDEN)
+@router.delete("/{conflict_id}", status_code=204, responses=WRITE)
 def remove_conflict(conflict_id: Id, ctx: ProgramAdmin, session: SessionDep) -> Response:
     conflict_service.remove_conflict(session, ctx.program, ctx.user, conflict_id)
     return Response(status_code=204)

@@ -86,13 +86,27 @@ class ProgramRole(Policy):
     def __call__(
         self,
         program: str,
+        request: Request,
         session: SessionDep,
         user: Annotated[User, Depends(Authenticated())],
     ) -> ProgramContext:
         found, held = roles_in_program(session, user, program)
         if found is None or not held & self.roles:
             raise HTTPException(404, f"program: no program {program!r}")
+        if not found.active and request.method not in _READS and not _reactivation(request):
+            # A closed program's record stays readable and unchanged; only its admins'
+            # settings change (which is how it is reopened).
+            raise HTTPException(409, f"program: {program!r} is deactivated; reactivate it first")
         return ProgramContext(found, user, held)
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _reactivation(request: Request) -> bool:
+    return request.method == "PATCH" and request.url.path.rstrip("/").endswith(
+        f"/programs/{request.path_params.get('program', '')}"
+    )
 
 
 PUBLIC = Depends(Public())

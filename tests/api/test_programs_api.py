@@ -181,3 +181,31 @@ def test_cohorts_are_renamed_ended_and_deactivated(
     actions = db_session.scalars(select(AuditEvent.action)).all()
     assert actions.count("cohort.update") == 1
     assert actions.count("cohort.create") == 3  # the world's, Spring, and beta's
+
+
+def test_a_deactivated_program_is_read_only_until_reactivated(
+    client: TestClient, world: World
+) -> None:
+    admin = world.headers("admin")
+    closed = client.patch("/api/v1/programs/alpha", json={"active": False}, headers=admin)
+    assert closed.json()["active"] is False
+    assert client.get("/api/v1/programs/alpha/cohorts", headers=admin).status_code == 200
+    refused = client.post(
+        "/api/v1/programs/alpha/cohorts",
+        json={"name": "late", "start_date": "2026-09-01"},
+        headers=admin,
+    )
+    assert refused.status_code == 409
+    assert refused.json()["message"] == "program: 'alpha' is deactivated; reactivate it first"
+    stranger = client.post("/api/v1/programs/alpha/cohorts",
+                           json={"name": "late", "start_date": "2026-09-01"},
+                           headers=world.headers("other_admin"))  # fmt: skip
+    assert stranger.status_code == 404, "non-members still learn nothing"
+    reopened = client.patch("/api/v1/programs/alpha", json={"active": True}, headers=admin)
+    assert reopened.json()["active"] is True
+    created = client.post(
+        "/api/v1/programs/alpha/cohorts",
+        json={"name": "late", "start_date": "2026-09-01"},
+        headers=admin,
+    )
+    assert created.status_code == 201
