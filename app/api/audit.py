@@ -12,6 +12,7 @@ from app.api.deps import SessionDep
 from app.api.policies import ProgramAdmin
 from app.exports.audit_csv import audit_csv
 from app.services.audit import program_events
+from app.services.feedback import sessions_blind_to
 
 router = APIRouter(prefix="/programs/{program}", tags=["audit"])
 
@@ -37,9 +38,11 @@ def export_audit_log(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Response:
+    """The log as CSV; events about sessions the admin still has to rate are left out."""
     events = program_events(
-        session, ctx.program.id, action=action, since=_utc(since), until=_utc(until)
-    )
+        session, ctx.program.id, action=action, since=_utc(since), until=_utc(until),
+        blind_to=sessions_blind_to(session, ctx.program, ctx.user), viewer_id=ctx.user.id,
+    )  # fmt: skip
     return Response(
         audit_csv(events),
         media_type="text/csv; charset=utf-8",

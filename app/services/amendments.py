@@ -176,6 +176,7 @@ def amend_rating(
         session, action="rating.amend", entity_type="rating", entity_id=rating.id,
         actor_id=actor.id, program_id=program.id,
         payload={
+            "session_id": rating.assignment.session_id,
             "reason": reason,
             "changes": [
                 {"item": r.item_id, "field": r.field, "before": r.old_value,

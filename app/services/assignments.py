@@ -16,7 +16,7 @@ from app.services.access import active_membership
 from app.services.audit import record_event
 from app.services.conflicts import RATER_ROLES, conflicting_pairs
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError
-from app.services.feedback import release_if_automatic
+from app.services.feedback import release_if_automatic, sessions_blind_to
 from app.services.sessions import get_visible_session
 
 
@@ -195,7 +195,15 @@ def auto_assign(
 def withdraw(session: Session, program: Program, actor: User, assignment_id: int) -> Assignment:
     """Take an unsubmitted assignment back (a rater left, or was assigned by mistake)."""
     assignment = session.get(Assignment, assignment_id)
-    if assignment is None or assignment.session.program_id != program.id:
+    if (
+        assignment is None
+        or assignment.session.program_id != program.id
+        # An admin who still rates the session must not learn how far a peer has got.
+        or (
+            assignment.rater_id != actor.id
+            and assignment.session_id in sessions_blind_to(session, program, actor)
+        )
+    ):
         raise NotFoundError(f"assignment: no assignment {assignment_id} in {program.slug}")
     if assignment.status is AssignmentStatus.submitted:
         raise ConflictError("assignment: already submitted; its rating stays on record")

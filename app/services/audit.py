@@ -109,8 +109,15 @@ def program_events(
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    blind_to: frozenset[int] = frozenset(),
+    viewer_id: int | None = None,
 ) -> list[AuditEvent]:
-    """A program's audit events, oldest first, optionally filtered."""
+    """A program's audit events, oldest first, optionally filtered.
+
+    Events about the sessions in ``blind_to`` (those the viewer still has to rate) are left
+    out unless the viewer did them: who was assigned, who submitted and what an amendment
+    changed are exactly what a pending rater must not learn.
+    """
     query = select(AuditEvent).where(AuditEvent.program_id == program_id)
     if action is not None:
         query = query.where(AuditEvent.action == action)
@@ -118,4 +125,14 @@ def program_events(
         query = query.where(AuditEvent.occurred_at >= since)
     if until is not None:
         query = query.where(AuditEvent.occurred_at <= until)
-    return list(session.scalars(query.order_by(AuditEvent.id)))
+    events = session.scalars(query.order_by(AuditEvent.id))
+    if not blind_to:
+        return list(events)
+    return [e for e in events if e.actor_id == viewer_id or _session_of(e) not in blind_to]
+
+
+def _session_of(event: AuditEvent) -> int | None:
+    if event.entity_type == "recorded_session":
+        return int(event.entity_id)
+    session_id = event.payload.get("session_id")
+    return session_id if isinstance(session_id, int) else None

@@ -38,6 +38,21 @@ def all_submitted(assignments: list[Assignment]) -> bool:
     return bool(raters) and all(a.status is AssignmentStatus.submitted for a in raters)
 
 
+def sessions_blind_to(session: Session, program: Program, user: User) -> frozenset[int]:
+    """The program's sessions the user has yet to rate: they may learn nothing about them."""
+    return frozenset(
+        session.scalars(
+            select(Assignment.session_id)
+            .join(RecordedSession, RecordedSession.id == Assignment.session_id)
+            .where(
+                RecordedSession.program_id == program.id,
+                Assignment.rater_id == user.id,
+                Assignment.status.in_([AssignmentStatus.assigned, AssignmentStatus.in_progress]),
+            )
+        )
+    )
+
+
 def readable_ratings(
     session: Session, program: Program, user: User, roles: frozenset[Role], session_id: int
 ) -> list[Rating]:
