@@ -13,7 +13,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -32,11 +32,15 @@ rubrics_app = typer.Typer(help="The rubric library in rubrics/.", no_args_is_hel
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demonstration program.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+import_app = typer.Typer(help="Bring records in from files.", no_args_is_help=True)
+export_app = typer.Typer(help="Write records out as files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rubrics_app, name="rubrics")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(audit_app, name="audit")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 
 SCHEMA_PATH = Path("rubrics/rubric.schema.json")
 EXIT_FAILURE = 1
@@ -56,6 +60,9 @@ def transaction() -> Iterator[Session]:
             yield session
     except ServiceError as exc:
         fail(str(exc))
+    except IntegrityError:
+        fail("conflict: another command or request changed the same data at the same moment; "
+             "nothing was written, run it again")  # fmt: skip
     except SQLAlchemyError as exc:
         fail(f"database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
@@ -64,6 +71,7 @@ def transaction() -> Iterator[Session]:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the web application and the API."""
     import uvicorn
@@ -77,6 +85,7 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level,
+        workers=workers,
     )
 
 
@@ -353,6 +362,94 @@ def irr(
         typer.echo(json.dumps(report.as_dict(), indent=None))
     else:
         render_report(report)
+
+
+@import_app.command("ratings")
+def import_ratings(
+    file: Annotated[Path, typer.Argument(help="CSV as described in docs/ratings-import.md.")],
+    program: Annotated[str, typer.Option(help="Slug of the program to import into.")],
+    by: Annotated[str, typer.Option(help="E-mail of the admin of --program who imports.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the file and report; write nothing.")
+    ] = False,
+) -> None:
+    """Import historical ratings: all of the file, or nothing if any row is bad."""
+    from app.console import DelayedProgress
+    from app.domain.rating_import import undecodable
+    from app.services.access import active_membership
+    from app.services.rating_import import RatingsImportError
+    from app.services.rating_import import import_ratings as run_import
+    from app.services.users import get_program_by_slug
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        fail(f"{file}: cannot read: {exc.strerror}", EXIT_USAGE)
+    problem = undecodable(data)
+    if problem is not None:
+        typer.echo(problem.render(str(file)))
+        fail(f"file: {problem.message}", EXIT_USAGE)
+    with transaction() as session:
+        target = get_program_by_slug(session, program)
+        admin = active_membership(session, target, by, (Role.admin,))
+        if admin is None:
+            fail(f"by: {by!r} is not an active admin of {program}", EXIT_USAGE)
+        try:
+            with DelayedProgress(f"reading {file.name}") as progress:
+                report = run_import(
+                    session, target, admin.user, data.decode("utf-8"), file.name,
+                    dry_run=dry_run, progress=progress.update,
+                )  # fmt: skip
+        except RatingsImportError as exc:
+            report = exc.report
+        for error in report.errors:
+            typer.echo(error.render(str(file)))
+        if report.errors:
+            # Raised inside the transaction, so that it rolls back (it holds nothing anyway).
+            fail(report.summary, EXIT_USAGE)
+    typer.echo(report.summary)
+
+
+@export_app.command("ratings")
+def export_ratings(
+    program: Annotated[str, typer.Option(help="Slug of the program.")],
+    output: Annotated[
+        Path | None, typer.Option(help="File to write (default: standard output).")
+    ] = None,
+    cohort: Annotated[str | None, typer.Option(help="Only this cohort's sessions.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only sessions on or after this date (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only sessions on or before this date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """A program's submitted ratings as CSV, one item score a row (ready for `irr`)."""
+    from datetime import date
+
+    from app.exports.ratings_csv import ratings_csv
+    from app.services.rating_export import export_ratings as run_export
+    from app.services.users import get_program_by_slug
+
+    def day(option: str, value: str | None) -> date | None:
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            fail(f"--{option}: {value!r} is not a date in YYYY-MM-DD form", EXIT_USAGE)
+
+    first, last = day("since", since), day("until", until)
+    with transaction() as session:
+        target = get_program_by_slug(session, program)
+        scores = run_export(session, target, viewer=None, cohort=cohort, since=first, until=last)
+    text = ratings_csv(scores)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        fail(f"{output}: cannot write: {exc.strerror}")
+    typer.echo(f"wrote {len(scores)} item scores to {output}")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from app.api import (
     auth,
     conflicts,
     health,
+    imports,
     programs,
     ratings,
     reliability,
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(conflicts.router)
     api.include_router(ratings.router)
     api.include_router(audit.router)
+    api.include_router(imports.router)
     api.include_router(rubrics.router)
     api.include_router(reliability.router)
     app.include_router(api)

@@ -8,6 +8,7 @@ import re
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.services.errors import ConflictError, NotFoundError, ServiceError
@@ -68,6 +69,17 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=status, content={"message": str(exc)})
 
 
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # Services check uniqueness before writing, so this is a concurrent request that won
+    # the race (two imports of one file, two identical assignments at once): retryable.
+    log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        status_code=409,
+        content={"message": "conflict: another request changed the same data at the same "
+                 "moment; reload and try again"},
+    )  # fmt: skip
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(status_code=500, content={"message": "internal error"})
@@ -77,4 +89,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -8,14 +8,10 @@ import json
 from collections.abc import Iterable
 
 from app.db.models import AuditEvent
+from app.exports.cells import formula_safe
 
 COLUMNS = ("id", "occurred_at", "actor_id", "action", "entity_type", "entity_id", "payload",
            "prev_hash", "hash")  # fmt: skip
-
-
-def _safe(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def audit_csv(events: Iterable[AuditEvent]) -> str:
@@ -28,10 +24,10 @@ def audit_csv(events: Iterable[AuditEvent]) -> str:
                 e.id,
                 e.occurred_at.isoformat(),
                 "" if e.actor_id is None else e.actor_id,
-                _safe(e.action),
-                _safe(e.entity_type),
-                _safe(e.entity_id),
-                _safe(json.dumps(e.payload, sort_keys=True, ensure_ascii=False)),
+                formula_safe(e.action),
+                formula_safe(e.entity_type),
+                formula_safe(e.entity_id),
+                formula_safe(json.dumps(e.payload, sort_keys=True, ensure_ascii=False)),
                 e.prev_hash,
                 e.hash,
             ]

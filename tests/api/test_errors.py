@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
 
 from app.api.errors import install_error_handlers
 from app.api.schemas.base import RequestModel
@@ -32,6 +33,7 @@ def probe() -> TestClient:
             "conflict": ConflictError("rating: changed by someone else"),
             "invalid": InvalidInputError("score: 9 is outside the scale 0..6"),
             "bug": RuntimeError("secret internals"),
+            "race": IntegrityError("INSERT secret internals", {}, Exception("unique")),
         }
         raise errors[kind]
 
@@ -59,6 +61,12 @@ def test_nested_location_and_type_errors(probe: TestClient) -> None:
         ("conflict", 409, "rating: changed by someone else"),
         ("invalid", 422, "score: 9 is outside the scale 0..6"),
         ("bug", 500, "internal error"),
+        (
+            "race",
+            409,
+            "conflict: another request changed the same data at the same moment; "
+            "reload and try again",
+        ),
     ],
 )
 def test_service_errors_map_to_status(
