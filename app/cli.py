@@ -32,10 +32,12 @@ rubrics_app = typer.Typer(help="The rubric library in rubrics/.", no_args_is_hel
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demonstration program.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+programs_app = typer.Typer(help="Programs and their cohorts.", no_args_is_help=True)
 import_app = typer.Typer(help="Bring records in from files.", no_args_is_help=True)
 export_app = typer.Typer(help="Write records out as files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rubrics_app, name="rubrics")
+app.add_typer(programs_app, name="programs")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(audit_app, name="audit")
@@ -111,6 +113,46 @@ def _read_password() -> str:
     if not line:
         fail("password: expected the password on standard input", EXIT_USAGE)
     return line
+
+
+@programs_app.command("create")
+def programs_create(
+    slug: Annotated[str, typer.Argument(help="Short name in URLs: lowercase, digits, hyphens.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    description: Annotated[str, typer.Option(help="What the program trains.")] = "",
+) -> None:
+    """Create a training program; then give it an admin with `users create` or `users invite`."""
+    from app.services.programs import create_program
+
+    with transaction() as session:
+        program = create_program(session, slug=slug, name=name, description=description)
+    typer.echo(f"created program {program.slug}")
+
+
+@programs_app.command("add-cohort")
+def programs_add_cohort(
+    program: Annotated[str, typer.Argument(help="Program slug.")],
+    name: Annotated[str, typer.Option(help="Cohort name, unique in the program.")],
+    start: Annotated[str, typer.Option(help="Start date, YYYY-MM-DD.")],
+    end: Annotated[str | None, typer.Option(help="End date, YYYY-MM-DD.")] = None,
+) -> None:
+    """Add a cohort of trainees to a program."""
+    from datetime import date
+
+    from app.services.programs import create_cohort
+    from app.services.users import get_program_by_slug
+
+    def day(option: str, value: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            fail(f"--{option}: {value!r} is not a date in YYYY-MM-DD form", EXIT_USAGE)
+
+    first, last = day("start", start), (day("end", end) if end else None)
+    with transaction() as session:
+        target = get_program_by_slug(session, program)
+        cohort = create_cohort(session, target, name=name, start_date=first, end_date=last)
+    typer.echo(f"added cohort {cohort.name!r} to {program}")
 
 
 @users_app.command("create")

@@ -95,3 +95,28 @@ def test_users_invite_prints_a_one_time_token(migrated_cli: Cli) -> None:
     rows = _rows(migrated_cli, "SELECT token_hash FROM password_set_token")
     assert len(rows) == 1
     assert token not in str(rows)
+
+
+def test_programs_and_cohorts_from_the_command_line(migrated_cli: Cli) -> None:
+    created = migrated_cli("programs", "create", "north-clinic", "--name", "North Clinic")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == "created program north-clinic"
+    cohort = migrated_cli("programs", "add-cohort", "north-clinic", "--name", "2027",
+                          "--start", "2027-01-10")  # fmt: skip
+    assert cohort.returncode == 0, cohort.stderr
+    assert _rows(migrated_cli, "SELECT name, start_date FROM cohort") == [("2027", "2027-01-10")]
+    actions = [r[0] for r in _rows(migrated_cli, "SELECT action FROM audit_event ORDER BY id")]
+    assert actions == ["program.create", "cohort.create"]
+
+    twice = migrated_cli("programs", "create", "north-clinic", "--name", "Again")
+    assert (twice.returncode, twice.stderr.strip()) == (
+        1, "error: slug: a program 'north-clinic' already exists"
+    )  # fmt: skip
+    bad_date = migrated_cli("programs", "add-cohort", "north-clinic", "--name", "x",
+                            "--start", "10/01/2027")  # fmt: skip
+    assert bad_date.returncode == 2
+    assert "--start: '10/01/2027' is not a date" in bad_date.stderr
+    unknown = migrated_cli("programs", "add-cohort", "nowhere", "--name", "x", "--start",
+                           "2027-01-01")  # fmt: skip
+    assert unknown.returncode == 1
+    assert "nowhere" in unknown.stderr
