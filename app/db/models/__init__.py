@@ -5,6 +5,7 @@ from app.db.models.auth import AuthToken, LoginAttempt, PasswordSetToken
 from app.db.models.certificates import Certificate
 from app.db.models.people import Cohort, Membership, Program, RaterConflict, User
 from app.db.models.ratings import Amendment, EvidenceNote, ItemScore, Rating
+from app.db.models.readiness import HarmConfirmation, ReadinessDecision
 from app.db.models.rubrics import Rubric, RubricDomain, RubricItem, RubricVersion
 from app.db.models.sessions import Assignment, RecordedSession
 
@@ -16,6 +17,7 @@ __all__ = [
     "Certificate",
     "Cohort",
     "EvidenceNote",
+    "HarmConfirmation",
     "ItemScore",
     "LoginAttempt",
     "Membership",
@@ -23,6 +25,7 @@ __all__ = [
     "Program",
     "RaterConflict",
     "Rating",
+    "ReadinessDecision",
     "RecordedSession",
     "Rubric",
     "RubricDomain",
