@@ -16,6 +16,7 @@ from app.api import (
     imports,
     programs,
     ratings,
+    readiness,
     reliability,
     rubrics,
     sessions,
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(assignments.router)
     api.include_router(conflicts.router)
     api.include_router(ratings.router)
+    api.include_router(readiness.router)
     api.include_router(audit.router)
     api.include_router(imports.router)
     api.include_router(rubrics.router)

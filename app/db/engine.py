@@ -32,13 +32,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Connection) -> None:
     # pysqlite's own transaction handling skips BEGIN before DDL and breaks SAVEPOINTs;
     # emitting BEGIN ourselves makes migrations atomic and nested transactions real.
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front, waiting for it under busy_timeout. A deferred
+    # transaction reads first (token, assignment) and then fails at once with "database is
+    # locked" when it tries to write while another request writes: SQLite cannot upgrade a
+    # reader whose snapshot may be stale, so busy_timeout never applies. Under concurrent
+    # submissions (bench/load_ratings.py, 16 raters) nearly every one failed that way. The
+    # price: a read-only transaction also waits for the writer, never for long here.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
-    if make_url(url).get_backend_name() == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        options: dict[str, Any] = {}
+        if parsed.database not in (None, "", ":memory:"):
+            # SQLite has one writer at a time. One pooled connection queues a process's
+            # requests on the pool, which wakes the next one the moment the connection is
+            # returned; with several, they queued on SQLite's busy handler, which polls with
+            # sleeps of up to 100 ms, so under 16 concurrent raters the lock sat idle and some
+            # waited past busy_timeout. One connection also keeps one warm page cache.
+            options.update(pool_size=1, max_overflow=0, pool_timeout=30)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "isolation_level": None}
+            url, connect_args={"check_same_thread": False, "isolation_level": None}, **options
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

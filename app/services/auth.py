@@ -127,10 +127,19 @@ def login(
 def user_for_token(session: Session, raw: str, now: datetime | None = None) -> User | None:
     """The active user a live token belongs to; None for unknown, expired or revoked ones."""
     now = now or utcnow()
-    token = session.scalar(select(AuthToken).where(AuthToken.token_hash == token_digest(raw)))
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    # One query for the token's state and its user: every authenticated request runs this,
+    # and loading the token row and then its user lazily cost two round trips through the ORM.
+    row = session.execute(
+        select(AuthToken.revoked_at, AuthToken.expires_at, User)
+        .join(User, User.id == AuthToken.user_id)
+        .where(AuthToken.token_hash == token_digest(raw))
+    ).one_or_none()
+    if row is None:
         return None
-    return token.user if token.user.active else None
+    revoked_at, expires_at, user = row
+    if revoked_at is not None or expires_at <= now:
+        return None
+    return user if user.active else None
 
 
 def logout(session: Session, raw: str) -> None:

@@ -34,7 +34,8 @@ from app.services.sessions import get_visible_session
 _DOCUMENTS: dict[str, RubricDocument] = {}
 
 
-def _rubric(version: RubricVersion) -> RubricDocument:
+def rubric_document(version: RubricVersion) -> RubricDocument:
+    """The parsed rubric of a stored version, parsed once per content hash."""
     document = _DOCUMENTS.get(version.sha256)
     if document is None:
         document = _DOCUMENTS[version.sha256] = RubricDocument.model_validate(version.content)
@@ -65,7 +66,7 @@ def _context(recorded: RecordedSession) -> SessionContext:
 
 def _check(recorded: RecordedSession, scores: Sequence[ItemScoreInput], *, final: bool) -> None:
     problems = validate_scores(
-        _rubric(recorded.rubric_version), _context(recorded), scores, final=final
+        rubric_document(recorded.rubric_version), _context(recorded), scores, final=final
     )
     if problems:
         raise InvalidInputError("; ".join(f"{p.path}: {p.message}" for p in problems))

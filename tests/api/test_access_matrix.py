@@ -551,9 +551,34 @@ def _files() -> list[Row]:
     ]  # fmt: skip
 
 
+def _readiness() -> list[Row]:
+    trainee = P + "/trainees/{trainee_id}/readiness"
+    decisions = trainee + "/decisions"
+    own = expect(200, other_trainee=HIDDEN, other_admin=HIDDEN)
+    sign = body({"committee_comment": "", "entrustment_level": 2})
+    return [
+        Row("GET", P + "/readiness", "alpha", "every trainee's decision", staff(200)),
+        Row("GET", P + "/readiness", "beta", "another program's trainees", beta_admin(200),
+            shows=to(["other_admin"], Secret.BETA_TRAINEE)),
+        Row("GET", trainee, "alpha", "the trainee's own", own, "user.trainee"),
+        Row("GET", trainee, "alpha", "the other trainee's",
+            expect(200, trainee=HIDDEN, other_admin=HIDDEN), "user.other_trainee"),
+        Row("GET", trainee, "beta-in-alpha", "beta's trainee", nobody(), "user.beta_trainee"),
+        Row("GET", trainee, "alpha-in-beta", "alpha's trainee", nobody(), "user.trainee"),
+        Row("POST", decisions, "alpha", "a sign-off", admin(201), "user.trainee", call=sign),
+        Row("POST", decisions, "beta-in-alpha", "beta's trainee", nobody(), "user.beta_trainee",
+            call=sign),
+        Row("POST", decisions, "alpha-in-beta", "alpha's trainee", nobody(), "user.trainee",
+            call=sign),
+        Row("GET", decisions, "alpha", "the trainee's own", own, "user.trainee"),
+        Row("GET", decisions, "beta-in-alpha", "beta's trainee", nobody(), "user.beta_trainee"),
+        Row("GET", decisions, "alpha-in-beta", "alpha's trainee", nobody(), "user.trainee"),
+    ]  # fmt: skip
+
+
 ROWS: list[Row] = [
     *_public(), *_account(), *_programs(), *_sessions(), *_assignments(), *_conflicts(),
-    *_own_ratings(), *_session_ratings(), *_feedback(), *_files(),
+    *_own_ratings(), *_session_ratings(), *_feedback(), *_files(), *_readiness(),
 ]  # fmt: skip
 CASES = [pytest.param(row, actor, id=f"{row.method} {row.route} [{row.scope}: {row.variant}] "
                       f"as {actor}") for row in ROWS for actor in ACTORS]  # fmt: skip

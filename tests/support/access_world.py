@@ -226,6 +226,8 @@ def build_access_world(session: Session) -> AccessWorld:
         "conflict.alpha": conflict.id, "conflict.beta": beta_conflict.id,
         "membership.trainee": people["trainee"].memberships[0].id,
         "membership.beta_trainee": people["beta_trainee"].memberships[0].id,
+        "user.trainee": people["trainee"].id, "user.other_trainee": people["other_trainee"].id,
+        "user.beta_trainee": people["beta_trainee"].id,
     })  # fmt: skip
     session.flush()
     tokens: dict[str, str] = {}
