@@ -62,9 +62,7 @@ class HarmConfirmation(Base):
     )
     item_id: Mapped[int] = mapped_column(ForeignKey("rubric_item.id", ondelete="RESTRICT"))
     note: Mapped[str] = mapped_column(Text, default="")
-    confirmed_by_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="RESTRICT")
-    )
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     item: Mapped[RubricItem] = relationship()
