@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -90,28 +90,84 @@ def rating_of(session: Session, assignment: Assignment) -> Rating | None:
     return session.scalar(select(Rating).where(Rating.assignment_id == assignment.id))
 
 
+# Item ids of a published rubric version by key. Published versions never change, and a
+# draft version is replaced under new ids, so the cache is keyed by version id and hash.
+_ITEM_IDS: dict[tuple[int, str], dict[str, int]] = {}
+
+
+def _item_ids(session: Session, version: RubricVersion) -> dict[str, int]:
+    key = (version.id, version.sha256)
+    ids = _ITEM_IDS.get(key)
+    if ids is None:
+        rows = session.execute(
+            select(RubricItem.key, RubricItem.id).where(RubricItem.rubric_version_id == version.id)
+        )
+        ids = _ITEM_IDS[key] = dict(rows.tuples().all())
+    return ids
+
+
+def _write_scores(
+    session: Session, rating: Rating, version: RubricVersion, scores: Sequence[ItemScoreInput]
+) -> None:
+    """Replace the item scores and their evidence in two bulk statements.
+
+    A rating is written whole on every save; building ORM objects for each item and note
+    cost more than everything else in a submission, so the rows go in as plain inserts.
+    """
+    session.execute(delete(ItemScore).where(ItemScore.rating_id == rating.id))
+    if scores:
+        ids = _item_ids(session, version)
+        inserted = session.execute(
+            insert(ItemScore).returning(ItemScore.id, sort_by_parameter_order=True),
+            [
+                {"rating_id": rating.id, "item_id": ids[s.item_key], "score": s.score,
+                 "not_applicable": s.not_applicable, "harm_flag": s.harm_flag,
+                 "harm_note": s.harm_note}
+                for s in scores
+            ],
+        ).scalars().all()  # fmt: skip
+        notes = [
+            {"item_score_id": score_id, "timestamp_seconds": e.timestamp_seconds, "note": e.note}
+            for score_id, s in zip(inserted, scores, strict=True)
+            for e in s.evidence
+        ]
+        if notes:
+            session.execute(insert(EvidenceNote), notes)
+    # The collection in memory no longer matches the rows; the next read loads them.
+    session.expire(rating, ["scores"])
+
+
 def save_draft(
     session: Session,
     assignment: Assignment,
     scores: Sequence[ItemScoreInput],
     overall_comment: str,
     expected_version: int | None,
+    *,
+    final: bool = False,
 ) -> Rating:
-    """Replace the draft's content; ``expected_version`` guards against a concurrent writer."""
+    """Replace the draft's content; ``expected_version`` guards against a concurrent writer.
+
+    ``final`` checks the content as a submission (every required item scored), for the
+    one-trip submission, which then needs no second check and no separate start event.
+    """
     recorded = assignment.session
-    _check(recorded, scores, final=False)
+    _check(recorded, scores, final=final)
     rating = rating_of(session, assignment)
     if rating is None:
-        rating = Rating(assignment=assignment, rubric_version_id=recorded.rubric_version_id)
+        rating = Rating(
+            assignment=assignment, rubric_version_id=recorded.rubric_version_id, scores=[]
+        )
         session.add(rating)
         session.flush()
-        # Later saves of the draft are the rater's private work; its start is a state change
-        # of the assignment, so it is on the record.
-        record_event(
-            session, action="rating.start", entity_type="rating", entity_id=rating.id,
-            actor_id=assignment.rater_id, program_id=recorded.program_id,
-            payload={"assignment_id": assignment.id, "session_id": recorded.id},
-        )  # fmt: skip
+        if not final:
+            # Later saves of the draft are the rater's private work; its start is a state
+            # change of the assignment, so it is on the record.
+            record_event(
+                session, action="rating.start", entity_type="rating", entity_id=rating.id,
+                actor_id=assignment.rater_id, program_id=recorded.program_id,
+                payload={"assignment_id": assignment.id, "session_id": recorded.id},
+            )  # fmt: skip
     else:
         if rating.status is RatingStatus.submitted:
             raise ConflictError("rating: already submitted; submitted ratings change by amendment")
@@ -120,32 +176,15 @@ def save_draft(
                 f"version: the draft is at version {rating.version}, not {expected_version}; "
                 "reload it before saving"
             )
-    items = {
-        i.key: i
-        for i in session.scalars(
-            select(RubricItem).where(RubricItem.rubric_version_id == recorded.rubric_version_id)
-        )
-    }
-    if rating.scores:
-        # Delete before inserting: the new rows reuse the (rating, item) unique keys.
-        rating.scores.clear()
-        session.flush()
-    rating.scores = [
-        ItemScore(
-            item=items[s.item_key], score=s.score, not_applicable=s.not_applicable,
-            harm_flag=s.harm_flag, harm_note=s.harm_note,
-            evidence=[EvidenceNote(timestamp_seconds=e.timestamp_seconds, note=e.note)
-                      for e in s.evidence],
-        )
-        for s in scores
-    ]  # fmt: skip
     rating.overall_comment = overall_comment
     rating.updated_at = utcnow()
     assignment.status = AssignmentStatus.in_progress
     try:
+        # The version check comes first, so a writer that lost the race writes nothing.
         session.flush()
     except StaleDataError:
         raise ConflictError("version: the draft was changed by another request") from None
+    _write_scores(session, rating, recorded.rubric_version, scores)
     return rating
 
 
@@ -168,31 +207,34 @@ def submit(
     elsewhere = session.scalar(select(Rating.id).where(Rating.idempotency_key == idempotency_key))
     if elsewhere is not None:
         raise ConflictError("Idempotency-Key: already used for another rating")
-    if final is not None:
-        rating = save_draft(session, assignment, final.scores, final.overall_comment, final.version)
-    if rating is None:
-        raise InvalidInputError("rating: save a draft before submitting, or send the rating")
     recorded = assignment.session
-    _check(recorded, [
-        ItemScoreInput(
-            s.item.key, s.score, s.not_applicable, s.harm_flag, s.harm_note,
-            tuple(EvidenceInput(e.timestamp_seconds, e.note) for e in s.evidence),
+    if final is not None:
+        rating = save_draft(
+            session, assignment, final.scores, final.overall_comment, final.version, final=True
         )
-        for s in rating.scores
-    ], final=True)  # fmt: skip
+    elif rating is None:
+        raise InvalidInputError("rating: save a draft before submitting, or send the rating")
+    else:
+        _check(recorded, [
+            ItemScoreInput(
+                s.item.key, s.score, s.not_applicable, s.harm_flag, s.harm_note,
+                tuple(EvidenceInput(e.timestamp_seconds, e.note) for e in s.evidence),
+            )
+            for s in rating.scores
+        ], final=True)  # fmt: skip
     rating.status = RatingStatus.submitted
     rating.submitted_at = utcnow()
     rating.idempotency_key = idempotency_key
     assignment.status = AssignmentStatus.submitted
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConflictError("version: the rating was changed by another request") from None
     record_event(
         session, action="rating.submit", entity_type="rating", entity_id=rating.id,
         actor_id=assignment.rater_id, program_id=recorded.program_id,
         payload={"assignment_id": assignment.id, "session_id": recorded.id},
     )  # fmt: skip
-    try:
-        session.flush()
-    except StaleDataError:
-        raise ConflictError("version: the rating was changed by another request") from None
     release_if_automatic(session, recorded.program, recorded, assignment.rater)
     return rating, False
 
@@ -215,7 +257,6 @@ def enter_master_rating(
         raise ConflictError("master: you rate this session yourself; another admin keys it")
     if actor.id == recorded.trainee_id:
         raise InvalidInputError("master: trainees never rate their own sessions")
-    _check(recorded, content.scores, final=True)
     for assignment in assignments:
         assignment.calibration = True
     master = Assignment(
@@ -223,7 +264,7 @@ def enter_master_rating(
         assigned_by_id=actor.id,
     )  # fmt: skip
     session.add(master)
-    rating = save_draft(session, master, content.scores, content.overall_comment, None)
+    rating = save_draft(session, master, content.scores, content.overall_comment, None, final=True)
     rating.status = RatingStatus.submitted
     rating.submitted_at = utcnow()
     master.status = AssignmentStatus.submitted
