@@ -406,6 +406,39 @@ def irr(
         render_report(report)
 
 
+@app.command()
+def readiness(
+    trainee: Annotated[str, typer.Argument(help="The trainee's e-mail address.")],
+    program: Annotated[str, typer.Option(help="Program slug.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """A trainee's readiness now: the decision, its reasons, and the domain scores."""
+    import json
+
+    from app.domain.reliability.results import Estimate
+    from app.services.readiness import readiness_of
+    from app.services.users import get_program_by_slug, normalise_email
+
+    email = normalise_email(trainee)
+    with transaction() as session:
+        target = get_program_by_slug(session, program)
+        found = [r for r in readiness_of(session, target) if r.trainee.email == email]
+        if not found:
+            fail(f"trainee: no active trainee {email!r} in {program}", EXIT_USAGE)
+        result = found[0].result
+        rubric = f"{found[0].version.rubric.key} {found[0].version.version}"
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+        return
+    typer.echo(f"{email} in {program}, rubric {rubric}: {result.decision.value}")
+    for reason in result.reasons:
+        typer.echo(f"  - {reason}")
+    for domain in result.domains:
+        score = domain.score
+        shown = f"{score.value:.2f}" if isinstance(score, Estimate) else "n/a"
+        typer.echo(f"  {domain.key}. {domain.title}: {shown} over {domain.n_sessions} sessions")
+
+
 @import_app.command("ratings")
 def import_ratings(
     file: Annotated[Path, typer.Argument(help="CSV as described in docs/ratings-import.md.")],
