@@ -50,7 +50,9 @@ class RubricVersion(Base):
     title: Mapped[str] = mapped_column(String(300))
     scale_min: Mapped[int]
     scale_max: Mapped[int]
-    content: Mapped[dict[str, Any]]
+    # Tens of kilobytes of JSON that readers parse once per content hash (and cache), so it
+    # is loaded only when asked for, not with every session a rating touches.
+    content: Mapped[dict[str, Any]] = mapped_column(deferred=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     source_path: Mapped[str] = mapped_column(String(500), default="")
     published_at: Mapped[datetime | None]
