@@ -102,7 +102,7 @@ def _item_ids(session: Session, version: RubricVersion) -> dict[str, int]:
         rows = session.execute(
             select(RubricItem.key, RubricItem.id).where(RubricItem.rubric_version_id == version.id)
         )
-        ids = _ITEM_IDS[key] = dict(rows.tuples().all())
+        ids = _ITEM_IDS[key] = dict(rows.all())
     return ids
 
 
