@@ -19,14 +19,14 @@ from app.api.schemas.ratings import (
     RatingDraft,
     RatingRead,
 )
-from app.db.models import Amendment, Rating
+from app.db.models import Amendment, Rating, RubricVersion
 from app.domain.scoring import EvidenceInput, ItemScoreInput
 from app.services import feedback as feedback_service
 from app.services import ratings as rating_service
 from app.services.amendments import AmendmentRequest, ItemChange, history_of
 from app.services.amendments import amend_rating as amend_rating_service
 from app.services.errors import NotFoundError
-from app.services.ratings import RatingContent
+from app.services.ratings import RatingContent, item_index
 
 router = APIRouter(prefix="/programs/{program}", tags=["ratings"])
 
@@ -38,23 +38,26 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _read(rating: Rating, history: list[Amendment]) -> RatingRead:
+def _read(session: Session, rating: Rating, history: list[Amendment]) -> RatingRead:
+    version = session.get(RubricVersion, rating.rubric_version_id)
+    assert version is not None
+    items = item_index(session, version)
     return RatingRead(
         id=rating.id, assignment_id=rating.assignment_id, status=rating.status,
         version=rating.version, submitted_at=rating.submitted_at,
         overall_comment=rating.overall_comment,
         scores=[
             ItemScoreRead(
-                item_key=s.item.key, score=s.score, not_applicable=s.not_applicable,
-                harm_flag=s.harm_flag, harm_note=s.harm_note,
+                item_key=items.key_by_id[s.item_id], score=s.score,
+                not_applicable=s.not_applicable, harm_flag=s.harm_flag, harm_note=s.harm_note,
                 evidence=[EvidenceRead.model_validate(e) for e in s.evidence],
             )
-            for s in sorted(rating.scores, key=lambda s: s.item.position)
+            for s in sorted(rating.scores, key=lambda s: items.position_by_id[s.item_id])
         ],
         amendments=[
             AmendmentRead(
                 amended_at=a.created_at, amended_by=a.amended_by.full_name,
-                item_key=a.item.key if a.item else None, field=a.field,
+                item_key=items.key_by_id[a.item_id] if a.item_id else None, field=a.field,
                 before=a.old_value, after=a.new_value, reason=a.reason,
             )
             for a in history
@@ -63,7 +66,7 @@ def _read(rating: Rating, history: list[Amendment]) -> RatingRead:
 
 
 def _read_one(session: Session, rating: Rating) -> RatingRead:
-    return _read(rating, history_of(session, [rating.id])[rating.id])
+    return _read(session, rating, history_of(session, [rating.id])[rating.id])
 
 
 def _content(body: RatingDraft) -> RatingContent:
@@ -135,7 +138,7 @@ def session_ratings(
     history = history_of(session, [r.id for r in ratings])
     return [
         SessionRatingRead(
-            **_read(r, history[r.id]).model_dump(),
+            **_read(session, r, history[r.id]).model_dump(),
             rater=r.assignment.rater.full_name,
             master=r.assignment.is_master,
         )
@@ -162,7 +165,7 @@ def enter_master_rating(
     rating = rating_service.enter_master_rating(
         session, ctx.program, ctx.user, session_id, _content(body)
     )
-    return _read(rating, [])
+    return _read(session, rating, [])
 
 
 @router.post("/ratings/{rating_id}/amendments", responses=_RESPONSES)

@@ -25,7 +25,7 @@ from app.domain.scoring import EvidenceInput, ItemScoreInput
 from app.domain.vocabulary import AssignmentStatus, RatingStatus, Role
 from app.services.audit import record_event
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError
-from app.services.ratings import check_final
+from app.services.ratings import check_final, item_index
 
 # The fields of an item score an amendment may change, in the order they are reported.
 ITEM_FIELDS = ("score", "not_applicable", "harm_flag", "harm_note")
@@ -113,7 +113,8 @@ def amend_rating(
     keys = [c.item_key for c in request.items]
     if len(set(keys)) != len(keys):
         raise InvalidInputError("scores: an item is listed twice")
-    current = {s.item.key: s for s in rating.scores}
+    index = item_index(session, rating.assignment.session.rubric_version)
+    current = {index.key_by_id[s.item_id]: s for s in rating.scores}
     after = {
         key: ItemScoreInput(
             key, s.score, s.not_applicable, s.harm_flag, s.harm_note,

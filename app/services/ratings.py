@@ -90,20 +90,33 @@ def rating_of(session: Session, assignment: Assignment) -> Rating | None:
     return session.scalar(select(Rating).where(Rating.assignment_id == assignment.id))
 
 
-# Item ids of a published rubric version by key. Published versions never change, and a
-# draft version is replaced under new ids, so the cache is keyed by version id and hash.
-_ITEM_IDS: dict[tuple[int, str], dict[str, int]] = {}
+@dataclass(frozen=True)
+class ItemIndex:
+    """A rubric version's items by key and by id, for code that handles many item scores."""
+
+    id_by_key: dict[str, int]
+    key_by_id: dict[int, str]
+    position_by_id: dict[int, int]
 
 
-def _item_ids(session: Session, version: RubricVersion) -> dict[str, int]:
+# Keyed by version id and content hash: a published version never changes, and a replaced
+# draft gets new rows (a reused id would come with another hash).
+_ITEM_INDEX: dict[tuple[int, str], ItemIndex] = {}
+
+
+def item_index(session: Session, version: RubricVersion) -> ItemIndex:
     key = (version.id, version.sha256)
-    ids = _ITEM_IDS.get(key)
-    if ids is None:
+    index = _ITEM_INDEX.get(key)
+    if index is None:
         rows = session.execute(
-            select(RubricItem.key, RubricItem.id).where(RubricItem.rubric_version_id == version.id)
+            select(RubricItem.id, RubricItem.key, RubricItem.position).where(
+                RubricItem.rubric_version_id == version.id
+            )
+        ).all()
+        index = _ITEM_INDEX[key] = ItemIndex(
+            {k: i for i, k, _ in rows}, {i: k for i, k, _ in rows}, {i: p for i, _, p in rows}
         )
-        ids = _ITEM_IDS[key] = dict(rows.all())
-    return ids
+    return index
 
 
 def _write_scores(
@@ -116,7 +129,7 @@ def _write_scores(
     """
     session.execute(delete(ItemScore).where(ItemScore.rating_id == rating.id))
     if scores:
-        ids = _item_ids(session, version)
+        ids = item_index(session, version).id_by_key
         inserted = session.execute(
             insert(ItemScore).returning(ItemScore.id, sort_by_parameter_order=True),
             [
@@ -215,9 +228,10 @@ def submit(
     elif rating is None:
         raise InvalidInputError("rating: save a draft before submitting, or send the rating")
     else:
+        keys = item_index(session, recorded.rubric_version).key_by_id
         _check(recorded, [
             ItemScoreInput(
-                s.item.key, s.score, s.not_applicable, s.harm_flag, s.harm_note,
+                keys[s.item_id], s.score, s.not_applicable, s.harm_flag, s.harm_note,
                 tuple(EvidenceInput(e.timestamp_seconds, e.note) for e in s.evidence),
             )
             for s in rating.scores

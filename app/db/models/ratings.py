@@ -47,7 +47,7 @@ class Rating(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     assignment: Mapped[Assignment] = relationship()
-    # Loaded together (item and evidence too): every read of a rating shows all of it.
+    # Loaded together with their evidence: every read of a rating shows all of it.
     scores: Mapped[list[ItemScore]] = relationship(
         back_populates="rating", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -72,7 +72,7 @@ class ItemScore(Base):
     harm_note: Mapped[str] = mapped_column(Text, default="")
 
     rating: Mapped[Rating] = relationship(back_populates="scores")
-    item: Mapped[RubricItem] = relationship(lazy="selectin")
+    item: Mapped[RubricItem] = relationship()
     evidence: Mapped[list[EvidenceNote]] = relationship(
         back_populates="item_score",
         cascade="all, delete-orphan",
