@@ -15,6 +15,7 @@ from app.api import (
     health,
     imports,
     programs,
+    quality,
     ratings,
     readiness,
     reliability,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(conflicts.router)
     api.include_router(ratings.router)
     api.include_router(readiness.router)
+    api.include_router(quality.router)
     api.include_router(audit.router)
     api.include_router(imports.router)
     api.include_router(rubrics.router)

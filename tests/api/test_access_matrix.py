@@ -576,9 +576,19 @@ def _readiness() -> list[Row]:
     ]  # fmt: skip
 
 
+def _quality() -> list[Row]:
+    return [
+        Row("GET", P + "/rater-quality", "alpha", "the program's raters", admin(200)),
+        Row("GET", P + "/rater-quality", "beta", "another program's raters", beta_admin(200)),
+        Row("GET", P + "/generalizability", "alpha", "the program's G-study", admin(200)),
+        Row("GET", P + "/generalizability", "beta", "another program's G-study",
+            beta_admin(200)),
+    ]  # fmt: skip
+
+
 ROWS: list[Row] = [
     *_public(), *_account(), *_programs(), *_sessions(), *_assignments(), *_conflicts(),
-    *_own_ratings(), *_session_ratings(), *_feedback(), *_files(), *_readiness(),
+    *_own_ratings(), *_session_ratings(), *_feedback(), *_files(), *_readiness(), *_quality(),
 ]  # fmt: skip
 CASES = [pytest.param(row, actor, id=f"{row.method} {row.route} [{row.scope}: {row.variant}] "
                       f"as {actor}") for row in ROWS for actor in ACTORS]  # fmt: skip
