@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     signing_key_path: Path = Path("./data/keys/signing-key.pem")
     rubrics_dir: Path = Path("./rubrics")
     media_root: Path = Path("./data/media")
+    # Where the public reaches this service: printed on certificates as the verify address.
+    public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"

@@ -11,6 +11,7 @@ from app.api import (
     assignments,
     audit,
     auth,
+    certificates,
     conflicts,
     health,
     imports,
@@ -59,10 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(ratings.router)
     api.include_router(readiness.router)
     api.include_router(quality.router)
+    api.include_router(certificates.router)
     api.include_router(audit.router)
     api.include_router(imports.router)
     api.include_router(rubrics.router)
     api.include_router(reliability.router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(certificates.public)
     return app

@@ -192,6 +192,19 @@ def sign(payload: Mapping[str, Any], private_key: Ed25519PrivateKey) -> dict[str
     }
 
 
+def assemble(
+    payload: Mapping[str, Any], sha256: str, signature: str, public_key: Ed25519PublicKey
+) -> dict[str, Any]:
+    """A signed document rebuilt from stored parts: what :func:`sign` returned."""
+    return {
+        "certificate": dict(payload),
+        "key_id": key_id(public_key),
+        "public_key": _b64url(raw_public_key(public_key)),
+        "sha256": sha256,
+        "signature": signature,
+    }
+
+
 def document_bytes(document: Mapping[str, Any]) -> bytes:
     """The file's bytes: the canonical JSON of the whole document and a newline."""
     return canonical_json(document) + b"\n"

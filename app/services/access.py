@@ -44,3 +44,17 @@ def active_membership(
         )
         .order_by(Membership.id)
     ).first()
+
+
+def active_membership_of(
+    session: Session, program: Program, user_id: int, role: Role
+) -> Membership | None:
+    """The user's active membership in this role, if any (by id: the caller holds no e-mail)."""
+    return session.scalar(
+        select(Membership).where(
+            Membership.program_id == program.id,
+            Membership.user_id == user_id,
+            Membership.role == role,
+            Membership.active.is_(True),
+        )
+    )

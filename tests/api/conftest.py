@@ -13,7 +13,7 @@ from app.domain.vocabulary import Role
 from app.services.auth import login
 from app.services.programs import create_cohort, create_program
 from app.services.rubric_library import load_rubrics
-from app.services.users import create_user, grant_role
+from app.services.users import create_user, get_program_by_slug, grant_role
 
 PASSWORD = "a long enough password"
 ACTORS = ("admin", "trainer", "trainee", "other_trainee", "other_admin", "anonymous")
@@ -53,3 +53,10 @@ def world(db_session: Session) -> World:
         assert outcome.token is not None
         tokens[actor] = outcome.token
     return World(tokens, trainee_membership)
+
+
+@pytest.fixture
+def second_trainer(db_session: Session, world: World) -> None:
+    user = create_user(db_session, email="second@example.org", full_name="Second",
+                       password=PASSWORD)  # fmt: skip
+    grant_role(db_session, user, get_program_by_slug(db_session, "alpha"), Role.trainer)

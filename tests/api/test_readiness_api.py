@@ -2,80 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import AuditEvent, RecordedSession, User
-from app.domain.scoring import ItemScoreInput, SessionContext, applicable_item_keys
+from app.db.models import AuditEvent, RecordedSession
 from app.domain.vocabulary import Phase, Role
 from app.services.amendments import AmendmentRequest, ItemChange, amend_rating
 from app.services.assignments import assign_rater
-from app.services.feedback import release
-from app.services.ratings import RatingContent, rubric_document, submit
 from app.services.readiness import readiness_of
 from app.services.sessions import SessionCreate, register_session
-from app.services.users import create_user, get_program_by_slug, grant_role
-from tests.api.conftest import PASSWORD, World
+from app.services.users import get_program_by_slug
+from tests.api.conftest import World
+from tests.support.rated import admin_of, rate_sessions, user_id
 
 BASE = "/api/v1/programs/alpha"
-PHASES = [Phase.preparation, Phase.preparation, Phase.medication, Phase.medication,
-          Phase.integration, Phase.integration]  # fmt: skip
-
-
-def _rate_sessions(
-    db: Session, trainee_email: str, scores: tuple[int, int], *, released: bool = True
-) -> list[int]:
-    """Six sessions over three phases, each rated by two trainers; returns rating ids."""
-    program = get_program_by_slug(db, "alpha")
-    admin = _admin(db)
-    ratings = []
-    for i, phase in enumerate(PHASES):
-        recorded = register_session(db, program, admin, SessionCreate(
-            trainee_email=trainee_email, phase=phase,
-            session_date=date(2026, 3, 1) + timedelta(days=14 * i), duration_seconds=3600,
-            recording=f"https://media.example.org/{trainee_email}-{i}.mp4",
-        ))  # fmt: skip
-        context = SessionContext(phase, frozenset(), 3600)
-        keys = applicable_item_keys(rubric_document(recorded.rubric_version), context)
-        for rater, score in zip(("trainer@example.org", "second@example.org"), scores, strict=True):
-            assignment = assign_rater(db, program, admin, recorded.id, rater)
-            # Alternate the second rater by one point so the evidence has real variance.
-            content = [ItemScoreInput(k, min(6, score + (j % 2))) for j, k in enumerate(keys)]
-            rating, _ = submit(db, assignment, f"{trainee_email}-{i}-{rater}",
-                               RatingContent(content))  # fmt: skip
-            ratings.append(rating.id)
-        if released:
-            release(db, program, admin, recorded.id)
-    db.flush()
-    return ratings
-
-
-def _admin(db: Session) -> User:
-    admin = db.scalar(select(User).where(User.email == "admin@example.org"))
-    assert admin is not None
-    return admin
-
-
-@pytest.fixture
-def second_trainer(db_session: Session, world: World) -> None:
-    user = create_user(db_session, email="second@example.org", full_name="Second",
-                       password=PASSWORD)  # fmt: skip
-    grant_role(db_session, user, get_program_by_slug(db_session, "alpha"), Role.trainer)
-
-
-def _id(client: TestClient, world: World, actor: str) -> int:
-    return int(client.get("/api/v1/me", headers=world.headers(actor)).json()["id"])
 
 
 def test_a_well_rated_trainee_is_ready_and_a_weak_one_is_not(
     client: TestClient, db_session: Session, world: World, second_trainer: None
 ) -> None:
-    _rate_sessions(db_session, "trainee@example.org", (4, 4))
-    _rate_sessions(db_session, "other_trainee@example.org", (2, 2))
+    rate_sessions(db_session, "trainee@example.org", (4, 4))
+    rate_sessions(db_session, "other_trainee@example.org", (2, 2))
     listed = client.get(f"{BASE}/readiness", headers=world.headers("trainer"))
     assert listed.status_code == 200, listed.text
     by_email = {r["email"]: r for r in listed.json()}
@@ -84,7 +34,7 @@ def test_a_well_rated_trainee_is_ready_and_a_weak_one_is_not(
     assert weak["decision"] == "NOT_YET"
     assert any(r.startswith("A. ") and "< 3.0 over 6 sessions" in r for r in weak["reasons"])
 
-    me = _id(client, world, "trainee")
+    me = user_id(client, world, "trainee")
     mine = client.get(f"{BASE}/trainees/{me}/readiness", headers=world.headers("trainee"))
     assert mine.status_code == 200
     body = mine.json()
@@ -97,9 +47,9 @@ def test_a_well_rated_trainee_is_ready_and_a_weak_one_is_not(
 def test_who_may_see_a_trainees_readiness(
     client: TestClient, db_session: Session, world: World, second_trainer: None
 ) -> None:
-    _rate_sessions(db_session, "trainee@example.org", (4, 4))
-    me = _id(client, world, "trainee")
-    other = _id(client, world, "other_trainee")
+    rate_sessions(db_session, "trainee@example.org", (4, 4))
+    me = user_id(client, world, "trainee")
+    other = user_id(client, world, "other_trainee")
     url = f"{BASE}/trainees/{me}/readiness"
     expected = {"admin": 200, "trainer": 200, "trainee": 200, "other_trainee": 404,
                 "other_admin": 404, "anonymous": 401}  # fmt: skip
@@ -107,7 +57,7 @@ def test_who_may_see_a_trainees_readiness(
         assert client.get(url, headers=world.headers(actor)).status_code == status, actor
         listing = client.get(f"{BASE}/readiness", headers=world.headers(actor)).status_code
         assert listing == (status if actor != "trainee" else 404), actor
-    trainer_id = _id(client, world, "trainer")
+    trainer_id = user_id(client, world, "trainer")
     assert client.get(f"{BASE}/trainees/{trainer_id}/readiness",
                       headers=world.headers("admin")).status_code == 404  # fmt: skip
     assert client.get(f"{BASE}/trainees/{other}/readiness",
@@ -117,8 +67,8 @@ def test_who_may_see_a_trainees_readiness(
 def test_a_trainee_sees_only_released_evidence(
     client: TestClient, db_session: Session, world: World, second_trainer: None
 ) -> None:
-    _rate_sessions(db_session, "trainee@example.org", (4, 4), released=False)
-    me = _id(client, world, "trainee")
+    rate_sessions(db_session, "trainee@example.org", (4, 4), released=False)
+    me = user_id(client, world, "trainee")
     url = f"{BASE}/trainees/{me}/readiness"
     own = client.get(url, headers=world.headers("trainee")).json()["assessment"]
     assert own["decision"] == "INSUFFICIENT_EVIDENCE"
@@ -131,9 +81,9 @@ def test_a_trainee_sees_only_released_evidence(
 def test_sessions_still_being_rated_are_not_evidence(
     db_session: Session, world: World, second_trainer: None
 ) -> None:
-    _rate_sessions(db_session, "trainee@example.org", (4, 4))
+    rate_sessions(db_session, "trainee@example.org", (4, 4))
     program = get_program_by_slug(db_session, "alpha")
-    admin = _admin(db_session)
+    admin = admin_of(db_session)
     recorded = register_session(db_session, program, admin, SessionCreate(
         trainee_email="trainee@example.org", phase=Phase.medication,
         session_date=date(2026, 9, 1), duration_seconds=3600,
@@ -149,8 +99,8 @@ def test_sessions_still_being_rated_are_not_evidence(
 def test_sign_off_stores_a_snapshot_that_recomputes_identically(
     client: TestClient, db_session: Session, world: World, second_trainer: None
 ) -> None:
-    ratings = _rate_sessions(db_session, "trainee@example.org", (4, 4))
-    me = _id(client, world, "trainee")
+    ratings = rate_sessions(db_session, "trainee@example.org", (4, 4))
+    me = user_id(client, world, "trainee")
     url = f"{BASE}/trainees/{me}/readiness/decisions"
     body = {"committee_comment": "Ready for supervised practice.", "entrustment_level": 3}
     for actor in ("trainer", "trainee", "other_admin"):
@@ -171,7 +121,7 @@ def test_sign_off_stores_a_snapshot_that_recomputes_identically(
     assert again["fingerprint"] == decision["fingerprint"], "same inputs, same snapshot"
 
     program = get_program_by_slug(db_session, "alpha")
-    admin = _admin(db_session)
+    admin = admin_of(db_session)
     amend_rating(db_session, program, admin, frozenset({Role.admin}), ratings[0],
                  AmendmentRequest("re-scored", 3, [ItemChange("A1", 6)]))  # fmt: skip
     changed = client.post(url, json=body, headers=world.headers("admin")).json()

@@ -63,4 +63,6 @@ def test_public_routes_are_the_intended_few() -> None:
         "/api/v1/rubrics",
         "/api/v1/rubrics/{rubric_id}/versions/{version}",
         "/healthz",
+        "/keys/{program}.pem",
+        "/verify/{certificate_id}",
     ]

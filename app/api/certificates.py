@@ -1,0 +1,131 @@
+"""Certificates: issued and revoked by a program's admins, verifiable by anyone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Path, Response
+from pydantic import Field
+
+from app.api.common import HIDDEN, WRITE, Id
+from app.api.deps import SessionDep
+from app.api.policies import PUBLIC, ProgramAdmin, ProgramMember
+from app.api.schemas.base import ReadModel, RequestModel
+from app.db.models import Certificate
+from app.domain.certificates import verification_code
+from app.domain.vocabulary import Role
+from app.services import certificates as certificate_service
+from app.services.errors import NotFoundError
+from app.services.signing_keys import public_key_pem
+from app.services.users import get_program_by_slug
+
+router = APIRouter(prefix="/programs/{program}", tags=["certificates"])
+public = APIRouter(tags=["certificates"])
+
+CertificateId = Path(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$")
+
+
+class CertificateRead(ReadModel):
+    certificate_id: str
+    trainee_id: int
+    trainee: str
+    issued_at: datetime
+    sha256: str
+    verification_code: str
+    verify_url: str
+    revoked_at: datetime | None
+    revocation_reason: str
+
+
+class RevocationCreate(RequestModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class VerificationRead(ReadModel):
+    status: str = Field(description="valid, revoked or unknown")
+    certificate_id: str
+    trainee: str | None
+    program: str | None
+    decision: str | None
+    issued_at: datetime | None
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    verification_code: str | None
+
+
+def _read(c: Certificate) -> CertificateRead:
+    return CertificateRead(
+        certificate_id=c.public_id, trainee_id=c.trainee_id,
+        trainee=c.snapshot["trainee"]["name"], issued_at=c.issued_at, sha256=c.sha256,
+        verification_code=verification_code(c.public_id, c.sha256),
+        verify_url=c.snapshot["verify_url"], revoked_at=c.revoked_at,
+        revocation_reason=c.revocation_reason,
+    )  # fmt: skip
+
+
+@router.post("/trainees/{trainee_id}/certificates", status_code=201, responses=WRITE)
+def issue(trainee_id: Id, ctx: ProgramAdmin, session: SessionDep) -> CertificateRead:
+    """Issue a signed certificate; the trainee's latest signed-off decision must be READY."""
+    return _read(certificate_service.issue_certificate(session, ctx.program, ctx.user, trainee_id))
+
+
+@router.get("/certificates", responses=HIDDEN)
+def list_certificates(ctx: ProgramAdmin, session: SessionDep) -> list[CertificateRead]:
+    return [_read(c) for c in certificate_service.certificates_of(session, ctx.program)]
+
+
+@router.get(
+    "/certificates/{certificate_id}.json",
+    response_class=Response,
+    responses={**HIDDEN, 200: {"content": {"application/json": {}},
+                               "description": "The signed certificate file"}},
+)  # fmt: skip
+def download(
+    ctx: ProgramMember, session: SessionDep, certificate_id: str = CertificateId
+) -> Response:
+    """The signed file (canonical JSON), for the program's admins and its own trainee."""
+    certificate = certificate_service.program_certificate(session, ctx.program, certificate_id)
+    if Role.admin not in ctx.roles and certificate.trainee_id != ctx.user.id:
+        raise NotFoundError(f"certificate: no certificate {certificate_id} in {ctx.program.slug}")
+    return Response(
+        certificate_service.signed_document(certificate, ctx.program),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{certificate_id}.json"'},
+    )
+
+
+@router.post("/certificates/{certificate_id}/revoke", responses=WRITE)
+def revoke(
+    body: RevocationCreate,
+    ctx: ProgramAdmin,
+    session: SessionDep,
+    certificate_id: str = CertificateId,
+) -> CertificateRead:
+    """Revoke with a reason; /verify then answers "revoked"."""
+    return _read(
+        certificate_service.revoke(session, ctx.program, ctx.user, certificate_id, body.reason)
+    )
+
+
+@public.get("/verify/{certificate_id}", dependencies=[PUBLIC])
+def verify(session: SessionDep, certificate_id: str = Path(max_length=64)) -> VerificationRead:
+    """Anyone may check a certificate: valid, revoked (with the reason) or unknown."""
+    found = certificate_service.public_status(session, certificate_id)
+    return VerificationRead(
+        status=found.status, certificate_id=found.certificate_id, trainee=found.trainee,
+        program=found.program, decision=found.decision, issued_at=found.issued_at,
+        revoked_at=found.revoked_at, revocation_reason=found.revocation_reason,
+        verification_code=found.verification_code,
+    )  # fmt: skip
+
+
+@public.get(
+    "/keys/{program}.pem",
+    dependencies=[PUBLIC],
+    response_class=Response,
+    responses={200: {"content": {"application/x-pem-file": {}}}, 404: {"description": "None"}},
+)
+def program_public_key(session: SessionDep, program: str = Path(max_length=64)) -> Response:
+    """The program's public key, to verify its certificate files offline."""
+    found = get_program_by_slug(session, program)
+    return Response(public_key_pem(found.slug), media_type="application/x-pem-file")
