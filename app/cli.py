@@ -33,6 +33,7 @@ users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demonstration program.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 programs_app = typer.Typer(help="Programs and their cohorts.", no_args_is_help=True)
+certificates_app = typer.Typer(help="Signed certificates.", no_args_is_help=True)
 import_app = typer.Typer(help="Bring records in from files.", no_args_is_help=True)
 export_app = typer.Typer(help="Write records out as files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -41,6 +42,7 @@ app.add_typer(programs_app, name="programs")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(audit_app, name="audit")
+app.add_typer(certificates_app, name="certificates")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
@@ -437,6 +439,49 @@ def readiness(
         score = domain.score
         shown = f"{score.value:.2f}" if isinstance(score, Estimate) else "n/a"
         typer.echo(f"  {domain.key}. {domain.title}: {shown} over {domain.n_sessions} sessions")
+
+
+@certificates_app.command("verify")
+def certificates_verify(
+    file: Annotated[Path, typer.Argument(help="The signed certificate file (.json).")],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="The issuing program's public key (PEM), to check who signed it."),
+    ] = None,
+) -> None:
+    """Check a certificate file offline: intact, and signed by the key you trust."""
+    from app.domain.certificates import load_public_key, verify
+
+    try:
+        data = file.read_bytes()
+        trusted = load_public_key(public_key.read_bytes()) if public_key is not None else None
+    except OSError as exc:
+        fail(f"{exc.filename}: cannot read: {exc.strerror}", EXIT_USAGE)
+    except ValueError as exc:
+        fail(f"{public_key}: {exc}", EXIT_USAGE)
+    result = verify(data, trusted)
+    if not result.valid:
+        fail(f"{file}: INVALID: {result.reason}")
+    assert result.payload is not None
+    trainee = result.payload.get("trainee", {}).get("name")
+    decision = result.payload.get("decision", {}).get("value")
+    typer.echo(f"{file}: valid ({result.reason})")
+    typer.echo(f"  {trainee}: {decision}; code {result.code}")
+    if public_key is None:
+        typer.echo("  checked against the key named in the file; pass --public-key to trust it")
+
+
+@certificates_app.command("public-key")
+def certificates_public_key(
+    program: Annotated[str, typer.Option(help="Program slug.")],
+) -> None:
+    """Print the program's public key (PEM), for third parties verifying its certificates."""
+    from app.services.signing_keys import public_key_pem
+    from app.services.users import get_program_by_slug
+
+    with transaction() as session:
+        slug = get_program_by_slug(session, program).slug
+    sys.stdout.write(public_key_pem(slug).decode("ascii"))
 
 
 @import_app.command("ratings")
