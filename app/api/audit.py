@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from app.api.deps import SessionDep
 from app.api.policies import ProgramAdmin
+from app.api.schemas.base import IsoDateTime
 from app.exports.audit_csv import audit_csv
 from app.services.audit import program_events
 from app.services.feedback import sessions_blind_to
@@ -35,8 +36,8 @@ def export_audit_log(
     ctx: ProgramAdmin,
     session: SessionDep,
     action: str | None = Query(default=None, max_length=64),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
 ) -> Response:
     """The log as CSV; events about sessions the admin still has to rate are left out."""
     events = program_events(

@@ -3,7 +3,6 @@ and exporting the program's ratings in the long format the import and `irr` read
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
@@ -13,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import SessionDep
 from app.api.policies import ProgramAdmin
+from app.api.schemas.base import IsoDate
 from app.api.schemas.imports import ImportProblemRead, ImportReportRead
 from app.domain.rating_import import RowError, undecodable
 from app.exports.ratings_csv import ratings_csv
@@ -179,8 +179,8 @@ def export_ratings_file(
     ctx: ProgramAdmin,
     session: SessionDep,
     cohort: Annotated[str | None, Query(max_length=200, description="A cohort's name")] = None,
-    since: Annotated[date | None, Query(description="Sessions on or after this date")] = None,
-    until: Annotated[date | None, Query(description="Sessions on or before this date")] = None,
+    since: Annotated[IsoDate | None, Query(description="Sessions on or after this date")] = None,
+    until: Annotated[IsoDate | None, Query(description="Sessions on or before this date")] = None,
 ) -> Response:
     """Every submitted rating (master ratings aside), one item score a row.
 

@@ -16,7 +16,7 @@ from app.services.access import active_membership
 from app.services.audit import record_event
 from app.services.conflicts import RATER_ROLES, conflicting_pairs
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError
-from app.services.feedback import release_if_automatic, sessions_blind_to
+from app.services.feedback import all_submitted, release_if_automatic, sessions_blind_to
 from app.services.sessions import get_visible_session
 
 
@@ -47,6 +47,7 @@ def assign_rater(
         )
     if due_date is not None and due_date < recorded.session_date:
         raise InvalidInputError("due_date: must not be before the session date")
+    _refuse_if_complete(session, recorded)
     taken = session.scalar(
         select(Assignment).where(
             Assignment.session_id == recorded.id, Assignment.rater_id == rater.id
@@ -81,6 +82,21 @@ def _create(
                  "due_date": due_date.isoformat() if due_date else None},
     )  # fmt: skip
     return assignment
+
+
+def _refuse_if_complete(session: Session, recorded: RecordedSession) -> None:
+    """A session whose ratings are all in is settled: a rater added now would be shown, by
+    its release or by readiness decisions taken on it, what their peers scored."""
+    active = session.scalars(
+        select(Assignment).where(
+            Assignment.session_id == recorded.id,
+            Assignment.status != AssignmentStatus.withdrawn,
+        )
+    ).all()
+    if all_submitted(list(active)):
+        raise ConflictError(
+            f"session: every rating of session {recorded.id} is in; it takes no new raters"
+        )
 
 
 def _reinstate(
@@ -127,6 +143,8 @@ def auto_assign(
         sid: get_visible_session(session, program, actor, frozenset({Role.admin}), sid)
         for sid in session_ids
     }
+    for rec in recorded.values():
+        _refuse_if_complete(session, rec)
     if rater_emails is None:
         pool = [
             m.user_id

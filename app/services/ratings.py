@@ -217,9 +217,6 @@ def submit(
         if rating.idempotency_key == idempotency_key:
             return rating, True
         raise ConflictError("rating: already submitted")
-    elsewhere = session.scalar(select(Rating.id).where(Rating.idempotency_key == idempotency_key))
-    if elsewhere is not None:
-        raise ConflictError("Idempotency-Key: already used for another rating")
     recorded = assignment.session
     if final is not None:
         rating = save_draft(
@@ -265,10 +262,12 @@ def enter_master_rating(
     assignments = list(
         session.scalars(select(Assignment).where(Assignment.session_id == recorded.id))
     )
+    # One's own assignment first: an admin who rates the session must not learn from the
+    # answer whether someone else has keyed it.
+    if any(a.rater_id == actor.id and not a.is_master for a in assignments):
+        raise ConflictError("master: you rate this session yourself; another admin keys it")
     if any(a.is_master for a in assignments):
         raise ConflictError("master: this session already has a master rating; amend it instead")
-    if any(a.rater_id == actor.id for a in assignments):
-        raise ConflictError("master: you rate this session yourself; another admin keys it")
     if actor.id == recorded.trainee_id:
         raise InvalidInputError("master: trainees never rate their own sessions")
     for assignment in assignments:

@@ -209,3 +209,19 @@ def test_a_deactivated_program_is_read_only_until_reactivated(
         headers=admin,
     )
     assert created.status_code == 201
+
+
+def test_dates_and_flags_are_not_coerced(client: TestClient, world: World) -> None:
+    """0 is not 1970-01-01 and not false: only ISO dates and JSON booleans are accepted."""
+    admin = world.headers("admin")
+    for body in ({"name": "zero", "start_date": 0}, {"name": "z", "start_date": "0.5"}):
+        refused = client.post("/api/v1/programs/alpha/cohorts", json=body, headers=admin)
+        assert refused.status_code == 422, body
+        assert refused.json()["message"].startswith("start_date: ")
+    flag = client.patch("/api/v1/programs/alpha", json={"auto_release": 1}, headers=admin)
+    assert flag.status_code == 422
+    assert flag.json()["message"].startswith("auto_release: ")
+    since = client.get("/api/v1/programs/alpha/audit.csv", params={"until": "0.5"},
+                       headers=admin)  # fmt: skip
+    assert since.status_code == 422
+    assert "until" in since.json()["message"]

@@ -7,14 +7,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.api.schemas.base import ReadModel, RequestModel
+from app.api.schemas.base import Flag, IsoDate, ReadModel, RequestModel
 from app.domain.vocabulary import AssignmentStatus, Phase
 
 
 class AssignmentCreate(RequestModel):
     rater_email: str = Field(max_length=320)
-    due_date: date | None = None
-    calibration: bool = False
+    due_date: IsoDate | None = None
+    calibration: Flag = False
 
 
 class AssignmentRead(ReadModel):
@@ -40,8 +40,8 @@ class AutoAssignCreate(RequestModel):
     rater_emails: list[str] | None = Field(
         default=None, max_length=200, description="The pool to draw from; default: all trainers"
     )
-    due_date: date | None = None
-    calibration: bool = False
+    due_date: IsoDate | None = None
+    calibration: Flag = False
     seed: int | None = Field(default=None, description="Makes the tie-breaking reproducible")
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import Field, model_validator
 
-from app.api.schemas.base import ReadModel, RequestModel
+from app.api.schemas.base import Flag, IsoDate, ReadModel, RequestModel
 from app.domain.vocabulary import Role
 
 
@@ -23,14 +23,14 @@ class ProgramRead(ReadModel):
 class ProgramUpdate(RequestModel):
     name: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
-    auto_release: bool | None = Field(
+    auto_release: Flag | None = Field(
         default=None,
         description="Release a session's feedback to its trainee as soon as every rating is in",
     )
     amendment_window_days: int | None = Field(
         default=None, ge=0, le=365, description="How long raters may amend their own rating"
     )
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class CohortRead(ReadModel):
@@ -43,14 +43,14 @@ class CohortRead(ReadModel):
 
 class CohortCreate(RequestModel):
     name: str = Field(min_length=1, max_length=200)
-    start_date: date
-    end_date: date | None = None
+    start_date: IsoDate
+    end_date: IsoDate | None = None
 
 
 class CohortUpdate(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    end_date: date | None = None
-    active: bool | None = None
+    end_date: IsoDate | None = None
+    active: Flag | None = None
 
 
 class MemberRead(ReadModel):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from app.api.schemas.base import ReadModel, RequestModel
+from app.api.schemas.base import Flag, ReadModel, RequestModel
 from app.domain.vocabulary import RatingStatus
 
 
@@ -19,8 +19,8 @@ class EvidenceCreate(RequestModel):
 class ItemScoreCreate(RequestModel):
     item_key: str = Field(max_length=32)
     score: int | None = None
-    not_applicable: bool = False
-    harm_flag: bool = False
+    not_applicable: Flag = False
+    harm_flag: Flag = False
     harm_note: str = Field(default="", max_length=2000)
     evidence: list[EvidenceCreate] = Field(default_factory=list, max_length=50)
 
@@ -71,8 +71,8 @@ class RatingRead(ReadModel):
 class ItemScoreChange(RequestModel):
     item_key: str = Field(max_length=32)
     score: int | None = None
-    not_applicable: bool = False
-    harm_flag: bool = False
+    not_applicable: Flag = False
+    harm_flag: Flag = False
     harm_note: str = Field(default="", max_length=2000)
 
 

@@ -6,21 +6,21 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from app.api.schemas.base import ReadModel, RequestModel
+from app.api.schemas.base import Flag, IsoDate, ReadModel, RequestModel
 from app.domain.vocabulary import Modality, Phase
 
 
 class RecordedSessionCreate(RequestModel):
     trainee_email: str = Field(max_length=320)
     phase: Phase
-    session_date: date
+    session_date: IsoDate
     duration_seconds: int = Field(gt=0, le=24 * 3600)
     recording: str = Field(
         max_length=1000, description="An http(s) URL, or a path relative to the media root"
     )
     modalities: list[Modality] = Field(default_factory=list, max_length=8)
     focus_tags: list[str] = Field(default_factory=list, max_length=10)
-    co_therapist: bool = False
+    co_therapist: Flag = False
     notes: str = Field(
         default="",
         max_length=5000,

@@ -37,7 +37,9 @@ class Rating(Base):
         enum_type(RatingStatus, "rating_status"), default=RatingStatus.draft
     )
     submitted_at: Mapped[datetime | None]
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Scoped to the rating (one per assignment): a key another rater happened to use must
+    # not answer differently, or it would tell that rater's progress.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
     overall_comment: Mapped[str] = mapped_column(Text, default="")
     # Optimistic concurrency: two writers of the same draft cannot both win.
     version: Mapped[int] = mapped_column(default=1)
