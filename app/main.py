@@ -13,6 +13,7 @@ from app.api import (
     auth,
     certificates,
     conflicts,
+    harm,
     health,
     imports,
     programs,
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(assignments.router)
     api.include_router(conflicts.router)
     api.include_router(ratings.router)
+    api.include_router(harm.router)
     api.include_router(readiness.router)
     api.include_router(quality.router)
     api.include_router(certificates.router)

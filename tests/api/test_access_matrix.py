@@ -586,6 +586,22 @@ def _quality() -> list[Row]:
     ]  # fmt: skip
 
 
+def _harm() -> list[Row]:
+    confirm = SESSION + "/harm-confirmations"
+    flag = body({"item_key": "B5", "note": "reviewed the recording"})
+    return [
+        # Nobody flagged harm in the world: the admin's request is refused by state.
+        Row("POST", confirm, "alpha", "a complete session without flags", admin(422),
+            "session.complete", call=flag),
+        Row("POST", confirm, "alpha", "a session the admin still rates", admin(DENIED),
+            "session.admin_rates", call=flag),
+        Row("POST", confirm, "beta-in-alpha", "beta's session", nobody(), "session.beta",
+            call=flag),
+        Row("POST", confirm, "alpha-in-beta", "alpha's session", nobody(), "session.complete",
+            call=flag),
+    ]  # fmt: skip
+
+
 def _certificates() -> list[Row]:
     issue = P + "/trainees/{trainee_id}/certificates"
     absent = "00000000-0000-4000-8000-000000000000"
@@ -613,7 +629,7 @@ def _certificates() -> list[Row]:
 ROWS: list[Row] = [
     *_public(), *_account(), *_programs(), *_sessions(), *_assignments(), *_conflicts(),
     *_own_ratings(), *_session_ratings(), *_feedback(), *_files(), *_readiness(), *_quality(),
-    *_certificates(),
+    *_certificates(), *_harm(),
 ]  # fmt: skip
 CASES = [pytest.param(row, actor, id=f"{row.method} {row.route} [{row.scope}: {row.variant}] "
                       f"as {actor}") for row in ROWS for actor in ACTORS]  # fmt: skip

@@ -756,6 +756,10 @@ UNRELATED = {
     ("POST", "/api/v1/programs/{program}/certificates/{certificate_id}/revoke"): "certificates",
     ("GET", "/verify/{certificate_id}"): "certificates",
     ("GET", "/keys/{program}.pem"): "a public key",
+    ("POST", "/api/v1/programs/{program}/sessions/{session_id}/harm-confirmations"): (
+        "admins only, and 404 first for one who still rates the session "
+        "(tests/api/test_readiness_api.py)"
+    ),
 }
 
 

@@ -63,8 +63,8 @@ def alpha(db_session: Session, people: dict[str, User]) -> Program:
     scores = [ItemScoreInput(key, 5) for key in PREPARATION]
     submitted = assign_rater(db_session, program, people["admin"], recorded.id,
                              "trainer@example.org")  # fmt: skip
-    submit(db_session, submitted, "native-submission", RatingContent(scores, "Native."))
     drafted = assign_rater(db_session, program, people["admin"], recorded.id, "admin@example.org")
+    submit(db_session, submitted, "native-submission", RatingContent(scores, "Native."))
     save_draft(db_session, drafted, scores[:3], "", None)
     enter_master_rating(db_session, program, people["keyer"], recorded.id, RatingContent(scores))
     return program

@@ -190,10 +190,10 @@ def build_access_world(session: Session) -> AccessWorld:
     release(session, alpha, admin, released.id)
 
     complete = recorded(alpha, admin, "trainee", Secret.NOTES_COMPLETE, 4)
-    rate("complete.trainer", assign(alpha, admin, complete, "trainer"),
-         Secret.RATING_COMPLETE_TRAINER)  # fmt: skip
-    rate("complete.other_trainer", assign(alpha, admin, complete, "other_trainer"),
-         Secret.RATING_COMPLETE_OTHER)  # fmt: skip
+    # Both assigned before either submits: a session whose ratings are all in takes no rater.
+    first, second = (assign(alpha, admin, complete, r) for r in ("trainer", "other_trainer"))
+    rate("complete.trainer", first, Secret.RATING_COMPLETE_TRAINER)
+    rate("complete.other_trainer", second, Secret.RATING_COMPLETE_OTHER)
 
     admin_rates = recorded(alpha, admin, "other_trainee", Secret.NOTES_ADMIN_RATES, 5)
     ids["assignment.admin_rates.admin"] = assign(alpha, admin, admin_rates, "admin").id

@@ -37,8 +37,10 @@ def rate_sessions(
         ))  # fmt: skip
         context = SessionContext(phase, frozenset(), 3600)
         keys = applicable_item_keys(rubric_document(recorded.rubric_version), context)
-        for rater, score in zip(("trainer@example.org", "second@example.org"), scores, strict=True):
-            assignment = assign_rater(db, program, admin, recorded.id, rater)
+        raters = ("trainer@example.org", "second@example.org")
+        # Every rater is assigned before anyone submits, as a complete session takes no more.
+        assignments = [assign_rater(db, program, admin, recorded.id, r) for r in raters]
+        for assignment, rater, score in zip(assignments, raters, scores, strict=True):
             # Alternate the second rater by one point so the evidence has real variance.
             content = [ItemScoreInput(k, min(6, score + (j % 2))) for j, k in enumerate(keys)]
             rating, _ = submit(db, assignment, f"{trainee_email}-{i}-{rater}",
