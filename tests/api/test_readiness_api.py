@@ -136,3 +136,36 @@ def test_sign_off_stores_a_snapshot_that_recomputes_identically(
         select(AuditEvent).where(AuditEvent.action == "readiness.sign_off")
     ).all()
     assert len(events) == 3
+
+
+def test_an_admin_confirmed_harm_flag_stops_a_ready_decision(
+    client: TestClient, db_session: Session, world: World, second_trainer: None
+) -> None:
+    ratings = rate_sessions(db_session, "trainee@example.org", (4, 4))
+    program = get_program_by_slug(db_session, "alpha")
+    admin = admin_of(db_session)
+    flag = ItemChange("B5", 4, harm_flag=True, harm_note="no check-in after distress")
+    amend_rating(db_session, program, admin, frozenset({Role.admin}), ratings[0],
+                 AmendmentRequest("safety lapse seen on review", 3, [flag]))  # fmt: skip
+    me = user_id(client, world, "trainee")
+    url = f"{BASE}/trainees/{me}/readiness"
+    before = client.get(url, headers=world.headers("admin")).json()["assessment"]
+    assert before["decision"] == "READY"
+    assert any(n.startswith("unconfirmed harm flag on B5 (1 rater)") for n in before["notes"])
+
+    session_id = before["sessions"][0]["session_id"]
+    confirm = f"{BASE}/sessions/{session_id}/harm-confirmations"
+    for actor in ("trainer", "trainee", "other_admin"):
+        assert client.post(confirm, json={"item_key": "B5"},
+                           headers=world.headers(actor)).status_code == 404  # fmt: skip
+    unflagged = client.post(confirm, json={"item_key": "A1"}, headers=world.headers("admin"))
+    assert unflagged.status_code == 422
+    assert unflagged.json()["message"] == "item_key: no submitted rating flags harm on A1"
+    confirmed = client.post(confirm, json={"item_key": "B5", "note": "reviewed the recording"},
+                            headers=world.headers("admin"))  # fmt: skip
+    assert confirmed.status_code == 201, confirmed.text
+    again = client.post(confirm, json={"item_key": "B5"}, headers=world.headers("admin"))
+    assert again.status_code == 409
+    after = client.get(url, headers=world.headers("admin")).json()["assessment"]
+    assert after["decision"] == "NOT_YET"
+    assert any(u.startswith("confirmed harm flag on B5 (1 rater, admin)") for u in after["unmet"])
