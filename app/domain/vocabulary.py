@@ -45,6 +45,11 @@ class AssignmentStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
+# Work a rater still owes: while an assignment is in one of these, its rater is blind to
+# the session's other ratings.
+OPEN_ASSIGNMENT = (AssignmentStatus.assigned, AssignmentStatus.in_progress)
+
+
 class RatingStatus(StrEnum):
     draft = "draft"
     submitted = "submitted"

@@ -22,7 +22,7 @@ from app.db.base import utcnow
 from app.db.models import Amendment, Assignment, ItemScore, Program, Rating, RubricItem, User
 from app.domain.identifiers import describe, find_identifiers
 from app.domain.scoring import EvidenceInput, ItemScoreInput
-from app.domain.vocabulary import AssignmentStatus, RatingStatus, Role
+from app.domain.vocabulary import OPEN_ASSIGNMENT, RatingStatus, Role
 from app.services.audit import record_event
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError
 from app.services.ratings import check_final, item_index
@@ -67,7 +67,7 @@ def _amendable(
             select(Assignment.id).where(
                 Assignment.session_id == assignment.session_id,
                 Assignment.rater_id == actor.id,
-                Assignment.status.in_([AssignmentStatus.assigned, AssignmentStatus.in_progress]),
+                Assignment.status.in_(OPEN_ASSIGNMENT),
             )
         )
         if pending is not None:

@@ -11,20 +11,12 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Assignment, Membership, Program, Rating, RecordedSession, User
 from app.domain.allocation import AllocationError, Slot, allocate
-from app.domain.vocabulary import AssignmentStatus, Role
-from app.services.access import active_membership
+from app.domain.vocabulary import OPEN_ASSIGNMENT, AssignmentStatus, Role
 from app.services.audit import record_event
-from app.services.conflicts import RATER_ROLES, conflicting_pairs
+from app.services.conflicts import conflicting_pairs, rater_by_email
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError
 from app.services.feedback import all_submitted, release_if_automatic, sessions_blind_to
 from app.services.sessions import get_visible_session
-
-
-def _rater(session: Session, program: Program, email: str) -> User:
-    membership = active_membership(session, program, email, RATER_ROLES)
-    if membership is None:
-        raise InvalidInputError(f"rater_email: no active trainer {email!r} in {program.slug}")
-    return membership.user
 
 
 def assign_rater(
@@ -38,7 +30,7 @@ def assign_rater(
     calibration: bool = False,
 ) -> Assignment:
     recorded = get_visible_session(session, program, actor, frozenset({Role.admin}), session_id)
-    rater = _rater(session, program, rater_email)
+    rater = rater_by_email(session, program, rater_email)
     if rater.id == recorded.trainee_id:
         raise InvalidInputError("rater_email: trainees never rate their own sessions")
     if (rater.id, recorded.trainee_id) in conflicting_pairs(session, program):
@@ -115,9 +107,6 @@ def _reinstate(
     return assignment
 
 
-_OPEN = (AssignmentStatus.assigned, AssignmentStatus.in_progress)
-
-
 def auto_assign(
     session: Session,
     program: Program,
@@ -139,12 +128,19 @@ def auto_assign(
         raise InvalidInputError("session_ids: name at least one session")
     if len(set(session_ids)) != len(session_ids):
         raise InvalidInputError("session_ids: a session is listed twice")
-    recorded = {
-        sid: get_visible_session(session, program, actor, frozenset({Role.admin}), sid)
-        for sid in session_ids
+    found = {
+        rec.id: rec
+        for rec in session.scalars(
+            select(RecordedSession).where(
+                RecordedSession.id.in_(list(session_ids)),
+                RecordedSession.program_id == program.id,
+            )
+        )
     }
-    for rec in recorded.values():
-        _refuse_if_complete(session, rec)
+    missing = [sid for sid in session_ids if sid not in found]
+    if missing:
+        raise NotFoundError(f"session: no session {missing[0]} in {program.slug}")
+    recorded = {sid: found[sid] for sid in session_ids}
     if rater_emails is None:
         pool = [
             m.user_id
@@ -160,7 +156,7 @@ def auto_assign(
             )
         ]
     else:
-        pool = [_rater(session, program, email).id for email in rater_emails]
+        pool = [rater_by_email(session, program, email).id for email in rater_emails]
     pool = sorted(set(pool))
     if not pool:
         raise InvalidInputError("rater_emails: the program has no active trainers to assign")
@@ -175,9 +171,20 @@ def auto_assign(
             Assignment.session_id.in_(list(recorded)), Assignment.is_master.is_(False)
         )
     ).all()
-    counted = Counter(
-        sid for sid, _, status in existing if status is not AssignmentStatus.withdrawn
-    )
+    active: dict[int, list[AssignmentStatus]] = {sid: [] for sid in recorded}
+    for sid, _, status in existing:
+        if status is not AssignmentStatus.withdrawn:
+            active[sid].append(status)
+    complete = [
+        sid for sid, statuses in active.items()
+        if statuses and all(s is AssignmentStatus.submitted for s in statuses)
+    ]  # fmt: skip
+    if complete:
+        # As for assign_rater: a session whose ratings are all in takes no new raters.
+        raise ConflictError(
+            f"session: every rating of session {complete[0]} is in; it takes no new raters"
+        )
+    counted = {sid: len(statuses) for sid, statuses in active.items()}
     loads = Counter(
         session.scalars(
             select(Assignment.rater_id)
@@ -185,7 +192,7 @@ def auto_assign(
             .where(
                 RecordedSession.program_id == program.id,
                 Assignment.rater_id.in_(pool),
-                Assignment.status.in_(_OPEN),
+                Assignment.status.in_(OPEN_ASSIGNMENT),
             )
         )
     )
@@ -250,7 +257,7 @@ def assignments_of(
             select(Assignment).where(Assignment.session_id == recorded.id).order_by(Assignment.id)
         )
     )
-    if any(a.rater_id == actor.id and a.status in _OPEN for a in assignments):
+    if any(a.rater_id == actor.id and a.status in OPEN_ASSIGNMENT for a in assignments):
         raise NotFoundError(f"session: no assignments of session {session_id} to show")
     return assignments
 
@@ -265,7 +272,7 @@ def queue_of(session: Session, program: Program, rater: User) -> list[Assignment
                 RecordedSession.program_id == program.id,
                 Assignment.rater_id == rater.id,
                 Assignment.is_master.is_(False),
-                Assignment.status.in_(_OPEN),
+                Assignment.status.in_(OPEN_ASSIGNMENT),
             )
             .order_by(Assignment.due_date.is_(None), Assignment.due_date, Assignment.id)
         )

@@ -20,12 +20,18 @@ from app.services.errors import ConflictError, InvalidInputError, NotFoundError
 RATER_ROLES = (Role.trainer, Role.admin)
 
 
-def _member(session: Session, program: Program, email: str, roles: tuple[Role, ...]) -> User:
-    membership = active_membership(session, program, email, roles)
+def rater_by_email(session: Session, program: Program, email: str) -> User:
+    """An active trainer or admin of the program: the people who may rate."""
+    membership = active_membership(session, program, email, RATER_ROLES)
     if membership is None:
-        field = "trainee_email" if roles == (Role.trainee,) else "rater_email"
-        kind = "trainee" if roles == (Role.trainee,) else "trainer"
-        raise InvalidInputError(f"{field}: no active {kind} {email!r} in {program.slug}")
+        raise InvalidInputError(f"rater_email: no active trainer {email!r} in {program.slug}")
+    return membership.user
+
+
+def _trainee_by_email(session: Session, program: Program, email: str) -> User:
+    membership = active_membership(session, program, email, (Role.trainee,))
+    if membership is None:
+        raise InvalidInputError(f"trainee_email: no active trainee {email!r} in {program.slug}")
     return membership.user
 
 
@@ -43,8 +49,8 @@ def declare_conflict(
     found = find_identifiers(reason)
     if found:
         raise InvalidInputError(describe(found, "reason"))
-    rater = _member(session, program, rater_email, RATER_ROLES)
-    trainee = _member(session, program, trainee_email, (Role.trainee,))
+    rater = rater_by_email(session, program, rater_email)
+    trainee = _trainee_by_email(session, program, trainee_email)
     if rater.id == trainee.id:
         raise InvalidInputError("rater_email: a trainee never rates their own sessions anyway")
     exists = session.scalar(

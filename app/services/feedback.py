@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
 from app.db.models import Assignment, Program, Rating, RecordedSession, User
-from app.domain.vocabulary import AssignmentStatus, RatingStatus, Role
+from app.domain.vocabulary import OPEN_ASSIGNMENT, AssignmentStatus, RatingStatus, Role
 from app.services.audit import record_event
 from app.services.errors import ConflictError, NotFoundError
 from app.services.sessions import get_visible_session
@@ -47,7 +47,7 @@ def sessions_blind_to(session: Session, program: Program, user: User) -> frozens
             .where(
                 RecordedSession.program_id == program.id,
                 Assignment.rater_id == user.id,
-                Assignment.status.in_([AssignmentStatus.assigned, AssignmentStatus.in_progress]),
+                Assignment.status.in_(OPEN_ASSIGNMENT),
             )
         )
     )

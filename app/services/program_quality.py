@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.db.models import (
     Assignment,
@@ -46,8 +46,7 @@ from app.domain.rater_quality import (
 )
 from app.domain.reliability.results import NotApplicable
 from app.domain.vocabulary import AssignmentStatus, RatingStatus
-
-_OPEN = (AssignmentStatus.assigned, AssignmentStatus.in_progress)
+from app.services.evidence import current_version, session_complete
 
 
 @dataclass(frozen=True)
@@ -84,18 +83,7 @@ class Generalizability:
     how_chosen: str
 
 
-def _current_version(session: Session, program: Program) -> RubricVersion | None:
-    return session.scalar(
-        select(RubricVersion)
-        .join(RecordedSession, RecordedSession.rubric_version_id == RubricVersion.id)
-        .where(RecordedSession.program_id == program.id)
-        .order_by(RubricVersion.sort_key.desc(), RubricVersion.id.desc())
-        .limit(1)
-    )
-
-
 def _scores(session: Session, program: Program, version: RubricVersion) -> _Scores:
-    pending = aliased(Assignment)
     rows = session.execute(
         select(
             RecordedSession.trainee_id,
@@ -119,11 +107,7 @@ def _scores(session: Session, program: Program, version: RubricVersion) -> _Scor
             Assignment.status == AssignmentStatus.submitted,
             Rating.status == RatingStatus.submitted,
             ItemScore.score.is_not(None),
-            ~exists().where(
-                pending.session_id == RecordedSession.id,
-                pending.is_master.is_(False),
-                pending.status.in_(_OPEN),
-            ),
+            session_complete(),
         )
         .order_by(RecordedSession.id, Rating.id)
     ).all()
@@ -137,7 +121,7 @@ def _scores(session: Session, program: Program, version: RubricVersion) -> _Scor
 
 def rater_quality(session: Session, program: Program) -> RaterQuality:
     """Severity, agreement with calibration keys, drift and straight-lining, per rater."""
-    version = _current_version(session, program)
+    version = current_version(session, program)
     if version is None:
         return RaterQuality({}, {}, {}, [], None)
     data = _scores(session, program, version)
@@ -175,7 +159,7 @@ def rater_quality(session: Session, program: Program) -> RaterQuality:
 
 def generalizability(session: Session, program: Program, target: float = 0.80) -> Generalizability:
     """The (s:p) x r G-study on the largest balanced block, and the D-study it implies."""
-    version = _current_version(session, program)
+    version = current_version(session, program)
     if version is None:
         reason = NotApplicable("g_study", "the program has no rated sessions")
         return Generalizability(reason, None, None, target, "", "")

@@ -27,7 +27,7 @@ from app.db.models import (
     User,
 )
 from app.domain.rating_import import native_ref
-from app.domain.vocabulary import AssignmentStatus, Phase, RatingStatus
+from app.domain.vocabulary import OPEN_ASSIGNMENT, Phase, RatingStatus
 from app.services.programs import get_cohort
 
 
@@ -102,7 +102,7 @@ def export_ratings(
     if viewer is not None:
         pending = select(Assignment.session_id).where(
             Assignment.rater_id == viewer.id,
-            Assignment.status.in_([AssignmentStatus.assigned, AssignmentStatus.in_progress]),
+            Assignment.status.in_(OPEN_ASSIGNMENT),
         )
         query = query.where(RecordedSession.id.not_in(pending))
     if cohort is not None:

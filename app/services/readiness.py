@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
 
 from app.db.models import (
     Assignment,
@@ -49,9 +49,9 @@ from app.domain.rubrics.model import RubricDocument
 from app.domain.vocabulary import AssignmentStatus, RatingStatus, Role
 from app.services.audit import record_event
 from app.services.errors import InvalidInputError, NotFoundError
+from app.services.evidence import current_version, session_complete
 from app.services.ratings import rubric_document
 
-_OPEN = (AssignmentStatus.assigned, AssignmentStatus.in_progress)
 _PHASE_CODE = {phase: i for i, phase in enumerate(PHASES)}
 
 
@@ -78,17 +78,6 @@ def _trainees(session: Session, program: Program, ids: Sequence[int] | None) -> 
     return list(session.scalars(query).unique())
 
 
-def _current_version(session: Session, program: Program) -> RubricVersion | None:
-    """The newest rubric version any of the program's sessions is pinned to."""
-    return session.scalar(
-        select(RubricVersion)
-        .join(RecordedSession, RecordedSession.rubric_version_id == RubricVersion.id)
-        .where(RecordedSession.program_id == program.id)
-        .order_by(RubricVersion.sort_key.desc(), RubricVersion.id.desc())
-        .limit(1)
-    )
-
-
 def _evidence(
     session: Session,
     program: Program,
@@ -97,12 +86,6 @@ def _evidence(
     trainees: list[User],
     released_only: bool,
 ) -> tuple[EvidenceArrays, list[Result | None]]:
-    pending = aliased(Assignment)
-    complete = ~exists().where(
-        pending.session_id == RecordedSession.id,
-        pending.is_master.is_(False),
-        pending.status.in_(_OPEN),
-    )
     conditions = [
         RecordedSession.program_id == program.id,
         RecordedSession.rubric_version_id == version.id,
@@ -110,7 +93,7 @@ def _evidence(
         Assignment.is_master.is_(False),
         Assignment.status == AssignmentStatus.submitted,
         Rating.status == RatingStatus.submitted,
-        complete,
+        session_complete(),
     ]
     if released_only:
         conditions.append(RecordedSession.released_at.is_not(None))
@@ -240,7 +223,7 @@ def readiness_of(
 ) -> list[TraineeReadiness]:
     """Readiness of the program's active trainees (or the given ones) under the current
     rubric version, all in one pass."""
-    version = _current_version(session, program)
+    version = current_version(session, program)
     trainees = _trainees(session, program, trainee_ids)
     if version is None or not trainees:
         return []

@@ -251,3 +251,24 @@ def test_an_admin_who_rates_a_session_cannot_list_its_assignments(
 
 
 PREPARATION = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "B5", "E1", "E2", "F1", "F2", "F3"]
+
+
+def test_a_session_whose_ratings_are_all_in_takes_no_new_raters(
+    client: TestClient, world: World, trainers: list[str]
+) -> None:
+    admin = world.headers("admin")
+    session_id = _sessions(client, world, 1)[0]
+    assigned = client.post(f"{BASE}/sessions/{session_id}/assignments",
+                           json={"rater_email": "trainer@example.org"}, headers=admin)  # fmt: skip
+    scores = [{"item_key": k, "score": 4} for k in PREPARATION]
+    client.post(f"{BASE}/assignments/{assigned.json()['id']}/rating/submit",
+                json={"scores": scores},
+                headers={**world.headers("trainer"), "Idempotency-Key": "all-in-1"})  # fmt: skip
+    by_hand = client.post(f"{BASE}/sessions/{session_id}/assignments",
+                          json={"rater_email": "t1@example.org"}, headers=admin)  # fmt: skip
+    batch = client.post(f"{BASE}/assignments/auto", headers=admin,
+                        json={"session_ids": [session_id], "raters_per_session": 2})  # fmt: skip
+    expected = f"session: every rating of session {session_id} is in; it takes no new raters"
+    for response in (by_hand, batch):
+        assert response.status_code == 409
+        assert response.json()["message"] == expected
