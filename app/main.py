@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.api import (
@@ -27,6 +29,11 @@ from app.api import (
 from app.api.errors import install_error_handlers
 from app.config import Settings, get_settings
 from app.db.engine import make_engine
+from app.web.errors import install_page_errors
+from app.web.router import router as pages
+from app.web.security import CSRFProtection, SecurityHeaders
+
+STATIC = Path(__file__).resolve().parent / "web" / "static"
 
 _ERROR_BODY = {
     "content": {
@@ -70,4 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)
     app.include_router(certificates.public)
+    app.include_router(pages)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_page_errors(app)
+    app.add_middleware(
+        CSRFProtection,
+        secret=settings.secret_key,
+        secure=settings.public_url.startswith("https://"),
+    )
+    app.add_middleware(SecurityHeaders)
     return app

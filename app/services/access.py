@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,3 +59,27 @@ def active_membership_of(
             Membership.active.is_(True),
         )
     )
+
+
+@dataclass(frozen=True)
+class Place:
+    """One program and role a user may act in: what the pages offer to switch between."""
+
+    program_slug: str
+    program_name: str
+    role: Role
+
+
+_ROLE_ORDER = {Role.admin: 0, Role.trainer: 1, Role.trainee: 2}
+
+
+def places_of(session: Session, user: User) -> list[Place]:
+    """The user's active roles, programs by name, and in each the admin role first."""
+    rows = session.execute(
+        select(Program.slug, Program.name, Membership.role)
+        .join(Membership, Membership.program_id == Program.id)
+        .where(Membership.user_id == user.id, Membership.active.is_(True))
+        .distinct()
+    ).all()
+    places = [Place(slug, name, role) for slug, name, role in rows]
+    return sorted(places, key=lambda p: (p.program_name, _ROLE_ORDER[p.role]))

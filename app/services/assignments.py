@@ -277,3 +277,24 @@ def queue_of(session: Session, program: Program, rater: User) -> list[Assignment
             .order_by(Assignment.due_date.is_(None), Assignment.due_date, Assignment.id)
         )
     )
+
+
+def submitted_by(
+    session: Session, program: Program, rater: User, limit: int = 20
+) -> list[Assignment]:
+    """The rater's latest submitted ratings here, newest session first: the way back to
+    each session's comparison once everyone's ratings are in."""
+    return list(
+        session.scalars(
+            select(Assignment)
+            .join(RecordedSession, RecordedSession.id == Assignment.session_id)
+            .where(
+                RecordedSession.program_id == program.id,
+                Assignment.rater_id == rater.id,
+                Assignment.is_master.is_(False),
+                Assignment.status == AssignmentStatus.submitted,
+            )
+            .order_by(RecordedSession.session_date.desc(), Assignment.id.desc())
+            .limit(limit)
+        )
+    )

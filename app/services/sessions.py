@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
 from sqlalchemy import select
@@ -161,3 +161,27 @@ def repin_session(
     )  # fmt: skip
     session.flush()
     return recorded
+
+
+def local_recording(
+    session: Session,
+    program: Program,
+    user: User,
+    roles: frozenset[Role],
+    session_id: int,
+    media_root: Path,
+) -> Path:
+    """The session's recording file under the media root, for the in-page player.
+
+    Staff and the trainee whose session it is may play it; a URL recording, a missing file
+    or a path that resolves outside the media root is as good as absent.
+    """
+    recorded = get_visible_session(session, program, user, roles, session_id)
+    absent = NotFoundError(f"recording: session {session_id} has no local recording")
+    if urlparse(recorded.recording_url).scheme:
+        raise absent
+    root = media_root.resolve()
+    path = (root / recorded.recording_url).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise absent
+    return path

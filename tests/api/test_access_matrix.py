@@ -35,7 +35,7 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
 
 from app.api.deps import get_session
 from app.main import create_app
@@ -775,9 +775,20 @@ def _routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
             yield route
 
 
+def _is_page(route: BaseRoute) -> bool:
+    endpoint = getattr(route, "endpoint", None)
+    return (
+        route.path == "/static"
+        if isinstance(route, Mount)
+        else (getattr(endpoint, "__module__", "").startswith("app.web."))
+    )
+
+
 def _served() -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for route in _routes(create_app().routes):
+        if _is_page(route):
+            continue  # pages have their own matrix: tests/web/test_page_access.py
         path = getattr(route, "path", repr(route))
         methods = getattr(route, "methods", None) or {f"<no methods: {route!r}>"}
         found |= {(method, path) for method in methods}

@@ -12,7 +12,7 @@ from app.api.policies import Policy
 from app.main import create_app
 
 # Served by the framework itself: the API's own description, readable by anyone.
-FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"}
 
 
 def _policies(dependant: Dependant) -> list[Policy]:
@@ -63,6 +63,11 @@ def test_public_routes_are_the_intended_few() -> None:
         "/api/v1/rubrics",
         "/api/v1/rubrics/{rubric_id}/versions/{version}",
         "/healthz",
+        "/invitation",
+        "/invitation",
         "/keys/{program}.pem",
+        "/login",
+        "/login",
+        "/logout",
         "/verify/{certificate_id}",
     ]
