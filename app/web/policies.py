@@ -7,6 +7,7 @@ asking for what they may not see gets the same 404 as for something that does no
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -18,6 +19,22 @@ from app.domain.vocabulary import Role
 from app.services.access import places_of, roles_in_program
 from app.services.auth import user_for_token
 from app.web.session_cookie import COOKIE
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is signed in, as plain values: error pages render after the transaction ended."""
+
+    id: int
+    full_name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class ProgramView:
+    slug: str
+    name: str
+    active: bool
 
 
 class NotSignedInError(Exception):
@@ -37,7 +54,7 @@ class PagePublic(Policy):
         # Public pages still greet a signed-in visitor by name and offer their home.
         token = request.cookies.get(COOKIE)
         user = user_for_token(session, token) if token else None
-        request.state.user = user
+        request.state.user = Visitor(user.id, user.full_name, user.email) if user else None
         request.state.places = places_of(session, user) if user else []
         return user
 
@@ -52,7 +69,7 @@ class SignedIn(Policy):
         user = user_for_token(session, token) if token else None
         if user is None:
             raise NotSignedInError(request.url.path)
-        request.state.user = user
+        request.state.user = Visitor(user.id, user.full_name, user.email)
         request.state.places = places_of(session, user)
         return user
 
@@ -76,7 +93,7 @@ class PageRole(Policy):
             raise HTTPException(404, "There is no such page.")
         if not found.active and request.method not in ("GET", "HEAD"):
             raise HTTPException(409, "This program is closed: its record can be read, not changed.")
-        request.state.program = found
+        request.state.program = ProgramView(found.slug, found.name, found.active)
         request.state.roles = held
         return ProgramContext(found, user, held)
 

@@ -24,6 +24,7 @@ from app.domain.vocabulary import Modality, Role
 from app.services import assignments as assignment_service
 from app.services import feedback as feedback_service
 from app.services import ratings as rating_service
+from app.services.errors import InvalidInputError
 from app.services.program_quality import rater_quality
 from app.services.sessions import local_recording
 from app.web.policies import StaffPage
@@ -187,9 +188,17 @@ async def submit(
 ) -> Response:
     assignment = rating_service.own_assignment(session, ctx.program, ctx.user, assignment_id)
     form = await request.form()
-    content = rating_from_form(form, _item_keys(assignment))
+    try:
+        content = rating_from_form(form, _item_keys(assignment))
+    except InvalidInputError as exc:
+        return _score_page(request, ctx, session, assignment, status_code=422, error=str(exc))
     key = str(form.get("idempotency_key", ""))[:200] or uuid.uuid4().hex
-    rating_service.submit(session, assignment, key, content)
+    try:
+        rating_service.submit(session, assignment, key, content)
+    except InvalidInputError as exc:
+        # Back to the form with the reason on top; autosave kept the rater's work.
+        session.rollback()
+        return _score_page(request, ctx, session, assignment, status_code=422, error=str(exc))
     return RedirectResponse(
         f"/p/{ctx.program.slug}/sessions/{assignment.session_id}/comparison", status_code=303
     )

@@ -47,14 +47,17 @@
     const time = document.createElement("input");
     time.type = "text"; time.name = `evt-${key}`; time.className = "evt"; time.id = `evt-${key}-new${n}`;
     time.value = player ? clock(player.currentTime) : "";
-    time.setAttribute("aria-label", "Time in the recording");
+    time.placeholder = "m:ss";
+    time.required = true;
+    time.pattern = "^(\\d+:)?\\d{1,2}:\\d{2}$|^\\d+$";
+    time.setAttribute("aria-label", "Time in the recording (m:ss)");
     const note = document.createElement("input");
     note.type = "text"; note.name = `evn-${key}`; note.id = `evn-${key}-new${n}`;
     note.setAttribute("aria-label", "Evidence note");
     note.placeholder = "What you observed at this moment";
     row.append(time, note);
     box.append(row);
-    note.focus();
+    (player ? note : time).focus();
   };
 
   form.addEventListener("click", (event) => {
