@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from app.api.common import HIDDEN, WRITE, Id
@@ -18,6 +19,7 @@ from app.services import certificates as certificate_service
 from app.services.errors import NotFoundError
 from app.services.signing_keys import public_key_pem
 from app.services.users import get_program_by_slug
+from app.web.pages.verification import verification_page, wants_page
 
 router = APIRouter(prefix="/programs/{program}", tags=["certificates"])
 public = APIRouter(tags=["certificates"])
@@ -107,10 +109,23 @@ def revoke(
     )
 
 
-@public.get("/verify/{certificate_id}", dependencies=[PUBLIC])
-def verify(session: SessionDep, certificate_id: str = Path(max_length=64)) -> VerificationRead:
-    """Anyone may check a certificate: valid, revoked (with the reason) or unknown."""
+@public.get(
+    "/verify/{certificate_id}",
+    dependencies=[PUBLIC],
+    response_model=VerificationRead,
+    responses={200: {"content": {"text/html": {}}, "description": "JSON, or a page for browsers"}},
+)
+def verify(
+    request: Request, session: SessionDep, certificate_id: str = Path(max_length=64)
+) -> VerificationRead | HTMLResponse:
+    """Anyone may check a certificate: valid, revoked (with the reason) or unknown.
+
+    The printed URL is followed by people as well as programs, so a browser asking for
+    HTML gets the verification page rather than JSON.
+    """
     found = certificate_service.public_status(session, certificate_id)
+    if wants_page(request):
+        return verification_page(request, found)
     return VerificationRead(
         status=found.status, certificate_id=found.certificate_id, trainee=found.trainee,
         program=found.program, decision=found.decision, issued_at=found.issued_at,
