@@ -46,6 +46,10 @@ def rater_only(ok: int = 200) -> dict[str, int]:
     return {**staff(ok), "admin": 404}
 
 
+def admin_only(ok: int = 200) -> dict[str, int]:
+    return {**staff(404), "admin": ok}
+
+
 def public(ok: int = 200, signed_in: int | None = None) -> dict[str, int]:
     return {a: (ok if a == "anonymous" or signed_in is None else signed_in) for a in ACTORS}
 
@@ -100,6 +104,39 @@ ROWS = [
         lambda s: f"/p/alpha/sessions/{s.recorded.id}/recording",
         staff(404),
     ),  # a URL, no file
+    # Admin: readiness and certificates
+    Row("GET", f"{P}/admin/readiness", lambda s: "/p/alpha/admin/readiness", admin_only()),
+    Row(
+        "GET",
+        f"{P}/admin/trainees/{{trainee_id}}",
+        lambda s: f"/p/alpha/admin/trainees/{s.recorded.trainee_id}",
+        admin_only(),
+    ),
+    Row(
+        "POST",
+        f"{P}/admin/trainees/{{trainee_id}}/sign-off",
+        lambda s: f"/p/alpha/admin/trainees/{s.recorded.trainee_id}/sign-off",
+        admin_only(303),
+    ),
+    Row(
+        "POST",
+        f"{P}/admin/trainees/{{trainee_id}}/certificates",
+        lambda s: f"/p/alpha/admin/trainees/{s.recorded.trainee_id}/certificates",
+        admin_only(409),
+    ),  # not READY
+    Row("GET", f"{P}/admin/certificates", lambda s: "/p/alpha/admin/certificates", admin_only()),
+    Row(
+        "GET",
+        f"{P}/admin/certificates/{{certificate_id}}.json",
+        lambda s: "/p/alpha/admin/certificates/00000000-0000-0000-0000-000000000000.json",
+        admin_only(404),
+    ),
+    Row(
+        "POST",
+        f"{P}/admin/certificates/{{certificate_id}}/revoke",
+        lambda s: "/p/alpha/admin/certificates/00000000-0000-0000-0000-000000000000/revoke",
+        admin_only(404),
+    ),
 ]
 
 
