@@ -164,6 +164,22 @@ def program_certificate(session: Session, program: Program, public_id: str) -> C
     return certificate
 
 
+def visible_certificate(
+    session: Session,
+    program: Program,
+    public_id: str,
+    *,
+    viewer: User | None,
+    roles: frozenset[Role],
+) -> Certificate:
+    """A certificate for the program's admins and its own trainee; for anyone else it does
+    not exist. ``viewer`` None is the operator of the command line."""
+    certificate = program_certificate(session, program, public_id)
+    if viewer is not None and Role.admin not in roles and certificate.trainee_id != viewer.id:
+        raise NotFoundError(f"certificate: no certificate {public_id} in {program.slug}")
+    return certificate
+
+
 def certificates_of(session: Session, program: Program) -> list[Certificate]:
     return list(
         session.scalars(
