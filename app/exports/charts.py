@@ -271,7 +271,7 @@ def domain_trends_chart(
                 ax.set_xticks(ticks, [date.fromordinal(t).strftime("%d %b %y") for t in ticks])
             else:
                 ax.set_xticks([])
-                ax.text(0.5, 0.5, "no session", transform=ax.transAxes, ha="center",
+                ax.text(0.5, 0.8, "no session", transform=ax.transAxes, ha="center",
                         color=MUTED)  # fmt: skip
             if s.trend is not None and math.isfinite(s.trend):
                 ax.text(0.98, 0.04, f"{_signed(s.trend)} / 30 d", transform=ax.transAxes,

@@ -72,6 +72,7 @@ __all__ = [
     "TraineeReport",
     "TraineeRow",
     "certificate_report",
+    "certificate_report_of",
     "program_report",
     "trainee_id_by_email",
     "trainee_report",
@@ -328,7 +329,7 @@ def program_report(
 # --- certificate ------------------------------------------------------------------------
 
 
-def _certificate_report(certificate: Certificate, program: Program) -> CertificateReport:
+def certificate_report_of(certificate: Certificate, program: Program) -> CertificateReport:
     payload = certificate.snapshot
     return CertificateReport(
         certificate_id=certificate.public_id, program_slug=program.slug,
@@ -344,18 +345,9 @@ def certificate_report(
     program: Program,
     public_id: str,
     *,
-    viewer: User | None,
-    roles: frozenset[Role] = frozenset(),
+    viewer: User,
+    roles: frozenset[Role],
 ) -> CertificateReport:
     """A certificate of the program, for its admins and its own trainee (404 for others)."""
     certificate = visible_certificate(session, program, public_id, viewer=viewer, roles=roles)
-    return _certificate_report(certificate, program)
-
-
-def certificate_report_by_id(session: Session, public_id: str) -> CertificateReport:
-    """Any certificate by its public id, for the operator (the command line)."""
-    certificate = session.scalar(select(Certificate).where(Certificate.public_id == public_id))
-    program = session.get(Program, certificate.program_id) if certificate is not None else None
-    if certificate is None or program is None:
-        raise NotFoundError(f"certificate: no certificate {public_id}")
-    return _certificate_report(certificate, program)
+    return certificate_report_of(certificate, program)
