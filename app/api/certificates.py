@@ -10,7 +10,7 @@ from pydantic import Field
 from app.api.common import HIDDEN, WRITE, Id
 from app.api.deps import SessionDep
 from app.api.policies import PUBLIC, ProgramAdmin, ProgramMember
-from app.api.reports import CSV, PDF, attachment, file_responses
+from app.api.reports import CSV, PDF, attachment, file_responses, release
 from app.api.schemas.base import ReadModel, RequestModel
 from app.db.models import Certificate
 from app.domain.certificates import verification_code
@@ -108,6 +108,7 @@ def download_pdf(
     reliability, the issuer, and the code and address that verify it."""
     report = certificate_report(session, ctx.program, certificate_id, viewer=ctx.user,
                                 roles=ctx.roles)  # fmt: skip
+    release(session)
     return attachment(certificate_pdf(report), PDF, f"{certificate_id}.pdf")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
 
 from app.api.common import HIDDEN, Id
 from app.api.deps import SessionDep
@@ -38,6 +39,16 @@ def attachment(content: bytes | str, media_type: str, filename: str) -> Response
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def release(session: Session) -> None:
+    """End the reading transaction before rendering a PDF.
+
+    On SQLite every transaction takes the write lock up front (app/db/engine.py), so a
+    program report rendering for seconds would keep every rater's submission waiting. The
+    figures are read by then; nothing is written, so committing ends the read early.
+    """
+    session.commit()
 
 
 def _trainee(ctx: ProgramContext, session: SessionDep, trainee_id: int) -> TraineeReport:
@@ -75,7 +86,9 @@ def trainee_report_as_csv(trainee_id: Id, ctx: ProgramMember, session: SessionDe
 )
 def trainee_report_as_pdf(trainee_id: Id, ctx: ProgramMember, session: SessionDep) -> Response:
     """The trainee's report as PDF."""
-    pdf = trainee_report_pdf(_trainee(ctx, session, trainee_id))
+    report = _trainee(ctx, session, trainee_id)
+    release(session)
+    pdf = trainee_report_pdf(report)
     return attachment(pdf, PDF, _trainee_file(ctx, trainee_id, "pdf"))
 
 
@@ -104,5 +117,7 @@ def program_report_as_csv(ctx: ProgramAdmin, session: SessionDep) -> Response:
 )
 def program_report_as_pdf(ctx: ProgramAdmin, session: SessionDep) -> Response:
     """The program report as PDF."""
-    pdf = program_report_pdf(report_service.program_report(session, ctx.program))
+    report = report_service.program_report(session, ctx.program)
+    release(session)
+    pdf = program_report_pdf(report)
     return attachment(pdf, PDF, f"{ctx.program.slug}-program-report.pdf")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.exports.pdf import program_report_pdf
+from app.services.reports import ProgramReport
 from tests.api.conftest import World
 from tests.exports.test_report_pdf import text_of
 from tests.support.rated import rate_sessions, user_id
@@ -176,3 +179,24 @@ def test_certificate_files_for_its_trainee_and_the_admins(
                               headers=world.headers("admin")).content)  # fmt: skip
     assert "REVOKED" in text
     assert "appeal upheld" in text
+
+
+def test_a_pdf_renders_after_the_transaction_ends(
+    client: TestClient,
+    db_session: Session,
+    world: World,
+    second_trainer: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On SQLite a transaction holds the write lock: no rater should wait for a rendering."""
+    rate_sessions(db_session, "trainee@example.org", (4, 4))
+    seen: list[bool] = []
+
+    def spy(report: ProgramReport) -> bytes:
+        seen.append(db_session.in_transaction())
+        return program_report_pdf(report)
+
+    monkeypatch.setattr("app.api.reports.program_report_pdf", spy)
+    response = client.get(f"{BASE}/reports/program.pdf", headers=world.headers("admin"))
+    assert response.status_code == 200
+    assert seen == [False]
