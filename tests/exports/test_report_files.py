@@ -42,6 +42,10 @@ def test_trainee_csv_holds_every_figure_of_the_report() -> None:
     sessions = find(found, section="session")
     assert [r["subject"] for r in sessions] == [str(s.session_id) for s in report.result.sessions]
     assert sessions[0]["detail"].startswith("2026-03-02 preparation; 2 raters; ")
+    certified = rows(trainee_report_csv(trainee_report(certified=True)))
+    assert find(certified, section="session")[0]["detail"].startswith(
+        "2026-03-02 preparation; 2 raters, 1 certified; competent"
+    )
     per_domain = find(found, section="session_domain")
     assert len(per_domain) == sum(len(s.domain_means) for s in report.result.sessions)
     [signed] = find(found, section="decision", subject="signed_off", measure="decision")

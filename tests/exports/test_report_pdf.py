@@ -59,6 +59,13 @@ def test_trainee_pdf_states_the_decision_its_reasons_and_the_evidence() -> None:
     assert "From your released sessions" in text
 
 
+def test_a_rater_certification_shows_only_where_the_evidence_has_one() -> None:
+    plain = text_of(trainee_report_pdf(trainee_report()))
+    assert "certified" not in plain
+    marked = text_of(trainee_report_pdf(trainee_report(certified=True)))
+    assert marked.count("2 (1 certified)") == 6, "one mark per session"
+
+
 def test_trainee_pdf_escapes_what_people_typed() -> None:
     text = text_of(trainee_report_pdf(trainee_report("<b>Zoë</b> & Co")))
     assert "<b>Zoë</b> & Co" in text, "shown as typed, never interpreted as markup"

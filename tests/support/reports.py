@@ -52,15 +52,17 @@ def _domains(rubric: RubricDocument) -> tuple[DomainInfo, ...]:
     return tuple(DomainInfo(d.key, d.title, minimums.get(d.key)) for d in rubric.domains)
 
 
-def evidence(score: int) -> list[SessionEvidence]:
-    """Six sessions over the three phases, two raters each, one point apart on odd items."""
+def evidence(score: int, *, certified: bool = False) -> list[SessionEvidence]:
+    """Six sessions over the three phases, two raters each, one point apart on odd items;
+    with ``certified`` the first rater holds a calibration certification."""
     rubric = flagship()
     sessions = []
     for i, phase in enumerate(PHASES):
         keys = applicable_item_keys(rubric, SessionContext(phase, frozenset(), 3600))
         ratings = tuple(
             RaterScores(rater_id=r, rating_id=10 * i + r,
-                        scores={k: min(6, score + r * (j % 2)) for j, k in enumerate(keys)})
+                        scores={k: min(6, score + r * (j % 2)) for j, k in enumerate(keys)},
+                        certified=certified and r == 1)
             for r in (1, 2)
         )  # fmt: skip
         sessions.append(
@@ -70,13 +72,18 @@ def evidence(score: int) -> list[SessionEvidence]:
 
 
 def trainee_report(
-    name: str = "Ana Ruiz", score: int = 4, *, released_only: bool = False
+    name: str = "Ana Ruiz",
+    score: int = 4,
+    *,
+    released_only: bool = False,
+    certified: bool = False,
 ) -> TraineeReport:
     """A trainee whose raters score ``score`` (READY at 4, NOT_YET at 2)."""
     rubric = flagship()
     result = assess_readiness(
-        rubric, evidence(score), Estimate("ICC2k", 0.84, (0.71, 0.92), "F test")
-    )
+        rubric, evidence(score, certified=certified),
+        Estimate("ICC2k", 0.84, (0.71, 0.92), "F test"),
+    )  # fmt: skip
     signed = SignedDecision(
         result.decision.value, GENERATED - timedelta(days=2), "Priya Natarajan", 4,
         "Consistent across phases.", "cd" * 32,
