@@ -34,7 +34,7 @@ IRR_COLUMNS = (
     ("gwet_ac2_quadratic", "AC2 quadratic"),
     ("fleiss_kappa", "Fleiss κ"),
     ("percent_agreement", "exact"),
-    ("percent_agreement_within1", "within 1"),
+    ("percent_agreement_within1", "within ±1"),
 )
 
 
