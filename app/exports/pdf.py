@@ -32,9 +32,11 @@ from app.exports.charts import (
     irr_heatmap,
 )
 from app.exports.report_csv import IRR_COLUMNS
+from app.services.program_quality import Generalizability
 from app.services.reports import (
     CertificateReport,
     DomainInfo,
+    ItemReliability,
     ProgramReport,
     SignedDecision,
     TraineeReport,
@@ -255,25 +257,34 @@ def trainee_report_pdf(report: TraineeReport) -> bytes:
 # --- program --------------------------------------------------------------------------------
 
 
-def program_charts(report: ProgramReport) -> tuple[Chart, Chart | None]:
-    items = [(i.key, i.title) for i in report.items if i.report is not None]
+def item_heatmap(items: Sequence[ItemReliability]) -> Chart:
+    """IRR per item (rows) by coefficient (columns), for the items anyone scored."""
+    rated = [i for i in items if i.report is not None]
     values = [
         [
             (c.estimate.value if (c := i.report.coefficients.get(name)) is not None else None)
             for name, _ in IRR_COLUMNS
         ]
-        for i in report.items
+        for i in rated
         if i.report is not None
     ]
-    heatmap = irr_heatmap(items, IRR_COLUMNS, values)
-    table = report.generalizability.table
+    return irr_heatmap([(i.key, i.title) for i in rated], IRR_COLUMNS, values)
+
+
+def d_study_curves(study: Generalizability) -> Chart | None:
+    """Φ against sessions, one curve per number of raters; None without a G-study."""
+    table = study.table
     if table is None:
-        return heatmap, None
+        return None
     curves = [
         DStudyCurve(n, table.sessions, tuple(table.cell(n, s).phi for s in table.sessions))
         for n in table.raters
     ]
-    return heatmap, d_study_chart(curves, report.generalizability.target)
+    return d_study_chart(curves, study.target)
+
+
+def program_charts(report: ProgramReport) -> tuple[Chart, Chart | None]:
+    return item_heatmap(report.items), d_study_curves(report.generalizability)
 
 
 def _matrix(report: ProgramReport, domains: Sequence[DomainInfo]) -> list[dict[str, Any]]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.web.pages import admin_readiness, auth, home, trainer
+from app.web.pages import admin_downloads, admin_readiness, admin_reliability, auth, home, trainer
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(home.router)
 router.include_router(trainer.router)
 router.include_router(admin_readiness.router)
+router.include_router(admin_reliability.router)
+router.include_router(admin_downloads.router)

@@ -75,6 +75,13 @@ def test_the_report_signs_off_issues_and_revokes(
     assert f"/verify/{certificate.public_id}" in listing
     assert "valid</span>" in listing
 
+    pdf = admin.get(f"/p/alpha/admin/certificates/{certificate.public_id}.pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    report = admin.get(f"/p/alpha/admin/trainees/{trainee}/report.pdf")
+    assert report.content.startswith(b"%PDF")
+    assert admin.get(f"/p/alpha/admin/trainees/{trainee}/report.xls").status_code == 404
+    assert admin.get("/p/alpha/admin/reports/program.json").json()["program"]
     document = admin.get(f"/p/alpha/admin/certificates/{certificate.public_id}.json")
     assert document.status_code == 200
     key = load_public_key(client.get("/keys/alpha.pem").content)

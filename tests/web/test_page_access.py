@@ -125,6 +125,31 @@ ROWS = [
         admin_only(409),
     ),  # not READY
     Row("GET", f"{P}/admin/certificates", lambda s: "/p/alpha/admin/certificates", admin_only()),
+    Row("GET", f"{P}/admin/reliability", lambda s: "/p/alpha/admin/reliability", admin_only()),
+    Row(
+        "GET",
+        f"{P}/admin/reports/program.{{extension}}",
+        lambda s: "/p/alpha/admin/reports/program.csv",
+        admin_only(),
+    ),
+    Row(
+        "GET",
+        f"{P}/admin/trainees/{{trainee_id}}/report.{{extension}}",
+        lambda s: f"/p/alpha/admin/trainees/{s.recorded.trainee_id}/report.csv",
+        admin_only(),
+    ),
+    Row(
+        "GET",
+        f"{P}/admin/certificates/{{certificate_id}}.pdf",
+        lambda s: "/p/alpha/admin/certificates/00000000-0000-0000-0000-000000000000.pdf",
+        admin_only(404),
+    ),
+    Row(
+        "GET",
+        f"{P}/admin/certificates/{{certificate_id}}.csv",
+        lambda s: "/p/alpha/admin/certificates/00000000-0000-0000-0000-000000000000.csv",
+        admin_only(404),
+    ),
     Row(
         "GET",
         f"{P}/admin/certificates/{{certificate_id}}.json",
