@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.models import AuditEvent
+from app.db.models import AuditEvent, User
 from app.domain.audit_chain import (
     GENESIS_HASH,
     AuditContent,
@@ -109,14 +110,19 @@ def program_events(
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    actor_id: int | None = None,
     blind_to: frozenset[int] = frozenset(),
     viewer_id: int | None = None,
+    newest_first: bool = False,
+    before_id: int | None = None,
+    limit: int | None = None,
 ) -> list[AuditEvent]:
-    """A program's audit events, oldest first, optionally filtered.
+    """A program's audit events, oldest first (or newest first), optionally filtered.
 
     Events about the sessions in ``blind_to`` (those the viewer still has to rate) are left
     out unless the viewer did them: who was assigned, who submitted and what an amendment
-    changed are exactly what a pending rater must not learn.
+    changed are exactly what a pending rater must not learn. ``before_id`` and ``limit`` page
+    through the events the viewer may see, newest first, without reading the whole log.
     """
     query = select(AuditEvent).where(AuditEvent.program_id == program_id)
     if action is not None:
@@ -125,10 +131,48 @@ def program_events(
         query = query.where(AuditEvent.occurred_at >= since)
     if until is not None:
         query = query.where(AuditEvent.occurred_at <= until)
-    events = session.scalars(query.order_by(AuditEvent.id))
-    if not blind_to:
-        return list(events)
-    return [e for e in events if e.actor_id == viewer_id or _session_of(e) not in blind_to]
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    order = AuditEvent.id.desc() if newest_first else AuditEvent.id
+    events = session.scalars(query.order_by(order).execution_options(yield_per=500))
+    shown = (
+        e for e in events
+        if not blind_to or e.actor_id == viewer_id or _session_of(e) not in blind_to
+    )  # fmt: skip
+    try:
+        return list(islice(shown, limit))
+    finally:
+        events.close()  # a page may stop reading before the end
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int
+    full_name: str
+    email: str
+
+
+def program_actors(session: Session, program_id: int) -> list[Actor]:
+    """Everyone who appears as an actor in the program's log, by name: the log's filter."""
+    rows = session.execute(
+        select(User.id, User.full_name, User.email)
+        .where(User.id.in_(select(AuditEvent.actor_id).where(AuditEvent.program_id == program_id)))
+        .order_by(User.full_name, User.id)
+    )
+    return [Actor(*row) for row in rows]
+
+
+def program_actions(session: Session, program_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.program_id == program_id)
+            .distinct()
+            .order_by(AuditEvent.action)
+        )
+    )
 
 
 def _session_of(event: AuditEvent) -> int | None:

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.db.models import Cohort, Membership, Program, User
 from app.domain.vocabulary import Role
@@ -129,11 +129,13 @@ def cohorts_of(session: Session, program: Program) -> list[Cohort]:
 
 
 def members_of(session: Session, program: Program) -> list[Membership]:
+    """Every membership, with its user and cohort loaded: lists show them on every row."""
     return list(
         session.scalars(
             select(Membership)
             .join(User, User.id == Membership.user_id)
             .where(Membership.program_id == program.id)
+            .options(contains_eager(Membership.user), joinedload(Membership.cohort))
             .order_by(Membership.role, User.email)
         )
     )
