@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, and_, false, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -103,6 +102,48 @@ def verify_chain(session: Session) -> ChainReport:
     return ChainReport(counted, broken)
 
 
+def _visible_to(blind_to: frozenset[int], viewer_id: int | None) -> ColumnElement[bool]:
+    """SQL: the event is not about a session in ``blind_to``, or the viewer did it.
+
+    An event is about a session when the session is its entity, or its payload names the
+    session as ``session_id`` (assignments, submissions, amendments, harm confirmations).
+    """
+    session_id = AuditEvent.payload["session_id"].as_integer()
+    about = or_(
+        and_(
+            AuditEvent.entity_type == "recorded_session",
+            AuditEvent.entity_id.in_([str(sid) for sid in blind_to]),
+        ),
+        and_(session_id.is_not(None), session_id.in_(list(blind_to))),
+    )
+    mine = AuditEvent.actor_id == viewer_id if viewer_id is not None else false()
+    return or_(mine, not_(about))
+
+
+def _filtered(
+    program_id: int,
+    *,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor_id: int | None = None,
+    blind_to: frozenset[int] = frozenset(),
+    viewer_id: int | None = None,
+) -> list[ColumnElement[bool]]:
+    found = [AuditEvent.program_id == program_id]
+    if action is not None:
+        found.append(AuditEvent.action == action)
+    if since is not None:
+        found.append(AuditEvent.occurred_at >= since)
+    if until is not None:
+        found.append(AuditEvent.occurred_at <= until)
+    if actor_id is not None:
+        found.append(AuditEvent.actor_id == actor_id)
+    if blind_to:
+        found.append(_visible_to(blind_to, viewer_id))
+    return found
+
+
 def program_events(
     session: Session,
     program_id: int,
@@ -122,29 +163,18 @@ def program_events(
     Events about the sessions in ``blind_to`` (those the viewer still has to rate) are left
     out unless the viewer did them: who was assigned, who submitted and what an amendment
     changed are exactly what a pending rater must not learn. ``before_id`` and ``limit`` page
-    through the events the viewer may see, newest first, without reading the whole log.
+    through the log newest first.
     """
-    query = select(AuditEvent).where(AuditEvent.program_id == program_id)
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    if since is not None:
-        query = query.where(AuditEvent.occurred_at >= since)
-    if until is not None:
-        query = query.where(AuditEvent.occurred_at <= until)
-    if actor_id is not None:
-        query = query.where(AuditEvent.actor_id == actor_id)
+    query = select(AuditEvent).where(
+        *_filtered(
+            program_id, action=action, since=since, until=until, actor_id=actor_id,
+            blind_to=blind_to, viewer_id=viewer_id,
+        )
+    )  # fmt: skip
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
     order = AuditEvent.id.desc() if newest_first else AuditEvent.id
-    events = session.scalars(query.order_by(order).execution_options(yield_per=500))
-    shown = (
-        e for e in events
-        if not blind_to or e.actor_id == viewer_id or _session_of(e) not in blind_to
-    )  # fmt: skip
-    try:
-        return list(islice(shown, limit))
-    finally:
-        events.close()  # a page may stop reading before the end
+    return list(session.scalars(query.order_by(order).limit(limit)))
 
 
 @dataclass(frozen=True)
@@ -154,29 +184,38 @@ class Actor:
     email: str
 
 
-def program_actors(session: Session, program_id: int) -> list[Actor]:
-    """Everyone who appears as an actor in the program's log, by name: the log's filter."""
+def program_actors(
+    session: Session,
+    program_id: int,
+    *,
+    blind_to: frozenset[int] = frozenset(),
+    viewer_id: int | None = None,
+) -> list[Actor]:
+    """Everyone who did something the viewer may see in the program's log, by name."""
+    acted = select(AuditEvent.actor_id).where(
+        *_filtered(program_id, blind_to=blind_to, viewer_id=viewer_id)
+    )
     rows = session.execute(
         select(User.id, User.full_name, User.email)
-        .where(User.id.in_(select(AuditEvent.actor_id).where(AuditEvent.program_id == program_id)))
+        .where(User.id.in_(acted))
         .order_by(User.full_name, User.id)
     )
     return [Actor(*row) for row in rows]
 
 
-def program_actions(session: Session, program_id: int) -> list[str]:
+def program_actions(
+    session: Session,
+    program_id: int,
+    *,
+    blind_to: frozenset[int] = frozenset(),
+    viewer_id: int | None = None,
+) -> list[str]:
+    """The kinds of event the viewer may see in the program's log: the log's filter."""
     return list(
         session.scalars(
             select(AuditEvent.action)
-            .where(AuditEvent.program_id == program_id)
+            .where(*_filtered(program_id, blind_to=blind_to, viewer_id=viewer_id))
             .distinct()
             .order_by(AuditEvent.action)
         )
     )
-
-
-def _session_of(event: AuditEvent) -> int | None:
-    if event.entity_type == "recorded_session":
-        return int(event.entity_id)
-    session_id = event.payload.get("session_id")
-    return session_id if isinstance(session_id, int) else None

@@ -77,21 +77,23 @@ def audit_log(
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> Response:
     chosen = AuditFilter.read(action, since, until, actor)
+    # The filters' choices come from the events the admin may see, like the events do.
+    blind, me = sessions_blind_to(session, ctx.program, ctx.user), ctx.user.id
     events = program_events(
         session, ctx.program.id, action=chosen.action, since=chosen.since, until=chosen.until,
-        actor_id=chosen.actor_id, blind_to=sessions_blind_to(session, ctx.program, ctx.user),
-        viewer_id=ctx.user.id, newest_first=True, before_id=before, limit=PER_PAGE + 1,
+        actor_id=chosen.actor_id, newest_first=True, before_id=before, limit=PER_PAGE + 1,
+        blind_to=blind, viewer_id=me,
     )  # fmt: skip
     # One more than a page tells whether there are older events; they start below the last.
     older = events[PER_PAGE - 1].id if len(events) > PER_PAGE else None
-    actors = program_actors(session, ctx.program.id)
+    actors = program_actors(session, ctx.program.id, blind_to=blind, viewer_id=me)
     query = {k: v for k, v in chosen.query.items() if v}
     return render(
         request,
         "admin/audit.html",
         {
             "events": [(e, _details(e.payload)) for e in events[:PER_PAGE]],
-            "actions": program_actions(session, ctx.program.id),
+            "actions": program_actions(session, ctx.program.id, blind_to=blind, viewer_id=me),
             "actors": actors,
             "names": {a.id: a.full_name for a in actors},
             "filters": chosen.query,
