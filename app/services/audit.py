@@ -163,7 +163,8 @@ def program_events(
     Events about the sessions in ``blind_to`` (those the viewer still has to rate) are left
     out unless the viewer did them: who was assigned, who submitted and what an amendment
     changed are exactly what a pending rater must not learn. ``before_id`` and ``limit`` page
-    through the log newest first.
+    through the log newest first: by time, then id, which the program's time index serves
+    without sorting the whole log.
     """
     query = select(AuditEvent).where(
         *_filtered(
@@ -171,10 +172,20 @@ def program_events(
             blind_to=blind_to, viewer_id=viewer_id,
         )
     )  # fmt: skip
+    if not newest_first:
+        return list(session.scalars(query.order_by(AuditEvent.id).limit(limit)))
     if before_id is not None:
-        query = query.where(AuditEvent.id < before_id)
-    order = AuditEvent.id.desc() if newest_first else AuditEvent.id
-    return list(session.scalars(query.order_by(order).limit(limit)))
+        cursor = session.get(AuditEvent, before_id)
+        if cursor is None:
+            return []
+        query = query.where(
+            or_(
+                AuditEvent.occurred_at < cursor.occurred_at,
+                and_(AuditEvent.occurred_at == cursor.occurred_at, AuditEvent.id < before_id),
+            )
+        )
+    order = (AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    return list(session.scalars(query.order_by(*order).limit(limit)))
 
 
 @dataclass(frozen=True)
@@ -184,38 +195,31 @@ class Actor:
     email: str
 
 
-def program_actors(
+@dataclass(frozen=True)
+class LogChoices:
+    """What the log's filters offer: the kinds of event and the people in it."""
+
+    actions: list[str]
+    actors: list[Actor]
+
+
+def log_choices(
     session: Session,
     program_id: int,
     *,
     blind_to: frozenset[int] = frozenset(),
     viewer_id: int | None = None,
-) -> list[Actor]:
-    """Everyone who did something the viewer may see in the program's log, by name."""
-    acted = select(AuditEvent.actor_id).where(
-        *_filtered(program_id, blind_to=blind_to, viewer_id=viewer_id)
-    )
-    rows = session.execute(
+) -> LogChoices:
+    """The actions and actors of the events the viewer may see, read in one pass."""
+    pairs = session.execute(
+        select(AuditEvent.action, AuditEvent.actor_id)
+        .where(*_filtered(program_id, blind_to=blind_to, viewer_id=viewer_id))
+        .distinct()
+    ).all()
+    actor_ids = {actor for _, actor in pairs if actor is not None}
+    people = session.execute(
         select(User.id, User.full_name, User.email)
-        .where(User.id.in_(acted))
+        .where(User.id.in_(actor_ids))
         .order_by(User.full_name, User.id)
     )
-    return [Actor(*row) for row in rows]
-
-
-def program_actions(
-    session: Session,
-    program_id: int,
-    *,
-    blind_to: frozenset[int] = frozenset(),
-    viewer_id: int | None = None,
-) -> list[str]:
-    """The kinds of event the viewer may see in the program's log: the log's filter."""
-    return list(
-        session.scalars(
-            select(AuditEvent.action)
-            .where(*_filtered(program_id, blind_to=blind_to, viewer_id=viewer_id))
-            .distinct()
-            .order_by(AuditEvent.action)
-        )
-    )
+    return LogChoices(sorted({action for action, _ in pairs}), [Actor(*row) for row in people])

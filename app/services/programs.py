@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.db.models import Cohort, Membership, Program, User
@@ -139,6 +139,23 @@ def members_of(session: Session, program: Program) -> list[Membership]:
             .order_by(Membership.role, User.email)
         )
     )
+
+
+def active_members_by_role(session: Session, program: Program) -> dict[Role, int]:
+    """How many people hold each role here, counted without loading them."""
+    counted = dict.fromkeys(Role, 0)
+    for role, n in session.execute(
+        select(Membership.role, func.count())
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.program_id == program.id,
+            Membership.active.is_(True),
+            User.active.is_(True),
+        )
+        .group_by(Membership.role)
+    ):
+        counted[role] = n
+    return counted
 
 
 def update_cohort(

@@ -169,7 +169,11 @@ def session_board(
         query = query.where(_status_sql() == status.value)
     if overdue:
         query = query.where(_overdue_sql(today, viewer, blind))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if overdue:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    else:
+        # The counts by status already say how many there are: no second pass over them.
+        total = counts[status] if status is not None else sum(counts.values())
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     found = session.scalars(
@@ -243,17 +247,20 @@ def overview(
         if blind
         else true(),
     )
-    joined = select(Assignment).join(RecordedSession, RecordedSession.id == Assignment.session_id)
-    number = session.scalar(select(func.count()).select_from(joined.where(late).subquery())) or 0
-    listed_rows = list(
-        session.scalars(
-            joined.where(late)
-            .options(
-                joinedload(Assignment.rater),
-                joinedload(Assignment.session).joinedload(RecordedSession.trainee),
-            )
-            .order_by(Assignment.due_date, Assignment.id)
-            .limit(listed)
+    late_ids = session.scalars(
+        select(Assignment.id)
+        .join(RecordedSession, RecordedSession.id == Assignment.session_id)
+        .where(late)
+        .order_by(Assignment.due_date, Assignment.id)
+    ).all()
+    # One pass finds them all; only the first few are loaded whole, with their people.
+    first = session.scalars(
+        select(Assignment)
+        .where(Assignment.id.in_(late_ids[:listed]))
+        .options(
+            joinedload(Assignment.rater),
+            joinedload(Assignment.session).joinedload(RecordedSession.trainee),
         )
-    )
-    return Overview(counts, number, listed_rows)
+        .order_by(Assignment.due_date, Assignment.id)
+    ).all()
+    return Overview(counts, len(late_ids), list(first))

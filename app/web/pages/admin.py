@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.api.deps import SessionDep
 from app.db.base import utcnow
 from app.domain.vocabulary import Role
-from app.services.programs import cohorts_of, members_of
+from app.services.programs import active_members_by_role, cohorts_of
 from app.services.session_board import overview
 from app.web.policies import AdminPage
 from app.web.templating import render
@@ -40,13 +38,12 @@ def notice(done: str | None, n: int | None) -> str:
 @router.get("")
 def home(request: Request, ctx: AdminPage, session: SessionDep) -> Response:
     today = utcnow().date()
-    members = [m for m in members_of(session, ctx.program) if m.active]
     return render(
         request,
         "admin/home.html",
         {
             "overview": overview(session, ctx.program, ctx.user, today=today),
-            "people": Counter(m.role for m in members),
+            "people": active_members_by_role(session, ctx.program),
             "cohorts": [c for c in cohorts_of(session, ctx.program) if c.active],
             "settings": ctx.program,
             "today": today,

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from app.api.deps import SessionDep
 from app.domain.vocabulary import Role
 from app.exports.audit_csv import audit_csv
-from app.services.audit import program_actions, program_actors, program_events
+from app.services.audit import log_choices, program_events
 from app.services.errors import InvalidInputError
 from app.services.feedback import sessions_blind_to
 from app.web.form_values import optional_date, optional_id
@@ -86,16 +86,16 @@ def audit_log(
     )  # fmt: skip
     # One more than a page tells whether there are older events; they start below the last.
     older = events[PER_PAGE - 1].id if len(events) > PER_PAGE else None
-    actors = program_actors(session, ctx.program.id, blind_to=blind, viewer_id=me)
+    choices = log_choices(session, ctx.program.id, blind_to=blind, viewer_id=me)
     query = {k: v for k, v in chosen.query.items() if v}
     return render(
         request,
         "admin/audit.html",
         {
             "events": [(e, _details(e.payload)) for e in events[:PER_PAGE]],
-            "actions": program_actions(session, ctx.program.id, blind_to=blind, viewer_id=me),
-            "actors": actors,
-            "names": {a.id: a.full_name for a in actors},
+            "actions": choices.actions,
+            "actors": choices.actors,
+            "names": {a.id: a.full_name for a in choices.actors},
             "filters": chosen.query,
             "older": f"?{urlencode({**query, 'before': older})}" if older else "",
             "newest": f"?{urlencode(query)}" if before else "",
