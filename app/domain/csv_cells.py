@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import PurePosixPath
 from typing import TypeVar
 
 from app.domain.identifiers import describe, find_identifiers
@@ -64,6 +65,17 @@ def undecodable(data: bytes) -> RowError | None:
             line, "file", f"not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8"
         )
     return None
+
+
+def file_name(name: str | None, default: str) -> str:
+    """An uploaded file's own name, for messages and the audit trail: never the client's
+    folders, and not empty.
+
+    >>> file_name("C:/Users/me/old ratings.csv", "upload.csv"), file_name("", "upload.csv")
+    ('old ratings.csv', 'upload.csv')
+    """
+    base = PurePosixPath((name or "").replace("\\", "/")).name.strip()
+    return base[:200] or default
 
 
 class CellError(ValueError):

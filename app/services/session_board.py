@@ -110,6 +110,13 @@ def _filters(
     return found
 
 
+def status_counts(
+    session: Session, program: Program, *, cohort_id: int | None = None, phase: Phase | None = None
+) -> dict[SessionStatus, int]:
+    """How many of the program's sessions (of a cohort, of a phase) are in each status."""
+    return _counts(session, _filters(program, cohort_id, phase))
+
+
 def _counts(session: Session, filters: list[ColumnElement[bool]]) -> dict[SessionStatus, int]:
     status_sql = _status_sql()
     counts = dict.fromkeys(SessionStatus, 0)

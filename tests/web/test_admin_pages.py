@@ -418,8 +418,19 @@ def test_assigning_by_hand_redraws_the_row_and_refuses_conflicts(
     recorded = new_session(db_session)
     admin = sign_in("admin")
     url = f"{A}/sessions/{recorded.id}/assignments"
-    row = _htmx(admin, url, {"rater_email": "trainer@example.org", "due_date": "2026-03-20"})
+    row = _htmx(
+        admin,
+        url,
+        {"rater_email": "trainer@example.org", "due_date": "2026-03-20",
+         "back": f"{A}/sessions?status=unassigned"},
+    )  # fmt: skip
     assert row.status_code == 200
+    # The counts above the list follow the session to its new status.
+    tabs = re.search(r'<nav id="status-tabs"[^>]*hx-swap-oob="true".*?</nav>', row.text, re.S)
+    assert tabs is not None
+    assert 'Awaiting ratings <span class="count-chip">1</span>' in tabs.group(0)
+    assert 'Awaiting raters <span class="count-chip">0</span>' in tabs.group(0)
+    assert 'href="?cohort=&amp;phase=&amp;status=unassigned" aria-current="page"' in tabs.group(0)
     assert row.text.lstrip().startswith(f'<tr id="session-{recorded.id}"')
     assert "trainer now rates session" in row.text
     assert 'hx-swap-oob="true"' in row.text

@@ -3,10 +3,9 @@ and deactivating a role."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -23,28 +22,13 @@ from app.services.errors import ConflictError, InvalidInputError, ServiceError
 from app.services.invitations import Invitation, invite_user
 from app.services.users import normalise_email
 from app.web.form_values import optional_choice, optional_date, optional_id, required
-from app.web.pages.admin import notice
+from app.web.pages.admin import attempt, notice
 from app.web.policies import AdminPage
 from app.web.templating import render
 
 router = APIRouter(prefix="/p/{program}/admin", include_in_schema=False)
 
-T = TypeVar("T")
-
 ROLE_TITLES = {Role.admin: "Admins", Role.trainer: "Trainers", Role.trainee: "Trainees"}
-
-
-def attempt(session: Session, action: Callable[[], T]) -> T | ServiceError:
-    """Run a write that may be refused, undoing whatever it wrote if it is.
-
-    The page then shows the form again with the service's message; the request's
-    transaction goes on, without the refused write.
-    """
-    try:
-        with session.begin_nested():
-            return action()
-    except ServiceError as exc:
-        return exc
 
 
 def _status(error: ServiceError) -> int:

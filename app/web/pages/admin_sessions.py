@@ -11,9 +11,8 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import PurePosixPath
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -26,7 +25,7 @@ from app.api.policies import ProgramContext
 from app.db.base import utcnow
 from app.db.models import RecordedSession
 from app.domain.comparison import ComparedItem, compare
-from app.domain.csv_cells import undecodable
+from app.domain.csv_cells import file_name, undecodable
 from app.domain.rubrics.model import RubricDocument
 from app.domain.session_import import REQUIRED_COLUMNS
 from app.domain.vocabulary import Modality, Phase, Role
@@ -42,6 +41,7 @@ from app.services.session_board import (
     board_row,
     rater_choices,
     session_board,
+    status_counts,
 )
 from app.services.session_import import SessionImportReport, SessionsImportError, import_sessions
 from app.web.form_values import (
@@ -53,8 +53,7 @@ from app.web.form_values import (
     required,
     whole_number,
 )
-from app.web.pages.admin import notice
-from app.web.pages.admin_people import attempt
+from app.web.pages.admin import attempt, notice
 from app.web.policies import AdminPage
 from app.web.templating import render
 
@@ -98,6 +97,16 @@ def _row_answer(
     if "hx-request" not in request.headers:
         return RedirectResponse(_with_notice(_back(ctx, back), done, n), status_code=303)
     row = board_row(session, ctx.program, ctx.user, session_id, today=utcnow().date())
+    back = _back(ctx, back)
+    listed = dict(parse_qsl(urlsplit(back).query))
+    filters = {key: listed.get(key, "") for key in ("cohort", "phase", "status")}
+    counts = None
+    if urlsplit(back).path == _list_url(ctx):
+        # The row may have moved to another status: the counts above the list follow it.
+        counts = status_counts(
+            session, ctx.program, cohort_id=optional_id(filters["cohort"], "cohort"),
+            phase=optional_choice(filters["phase"], "phase", Phase),
+        )  # fmt: skip
     return render(
         request,
         "admin/_session_row_answer.html",
@@ -106,8 +115,10 @@ def _row_answer(
             "raters": rater_choices(session, ctx.program),
             "labels": STATUS_LABELS,
             "today": utcnow().date(),
-            "back": _back(ctx, back),
+            "back": back,
             "message": message,
+            "counts": counts,
+            "filters": filters,
         },
     )
 
@@ -300,12 +311,6 @@ def import_form(request: Request, ctx: AdminPage) -> Response:
     return _import_page(request)
 
 
-def _source(name: str | None) -> str:
-    """The file's own name, never the client's directories."""
-    base = PurePosixPath((name or "").replace("\\", "/")).name.strip()
-    return base[:200] or "sessions.csv"
-
-
 async def _uploaded(request: Request) -> tuple[bytes, str, bool]:
     """The file's bytes and name, and whether to import it (or only check it).
 
@@ -336,7 +341,7 @@ async def _uploaded(request: Request) -> tuple[bytes, str, bool]:
         raise InvalidInputError("file: choose a CSV file to check")
     if len(data) > MAX_IMPORT_BYTES:
         raise HTTPException(413, f"file: larger than {MAX_IMPORT_BYTES // 2**20} MiB")
-    return data, _source(name), confirm
+    return data, file_name(name, "sessions.csv"), confirm
 
 
 @router.post("/sessions/import")
