@@ -9,10 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GUIDINGHAND_ENV=production \
     GUIDINGHAND_RUBRICS_DIR=/app/rubrics \
     GUIDINGHAND_MEDIA_ROOT=/data/media \
-    GUIDINGHAND_SIGNING_KEY_PATH=/data/keys/signing-key.pem
+    GUIDINGHAND_SIGNING_KEY_PATH=/data/keys/signing-key.pem \
+    MPLCONFIGDIR=/tmp/matplotlib
 
-# System libraries WeasyPrint needs to render certificates as PDF (Pango, HarfBuzz,
-# image codecs, fonts, MIME database).
+# System libraries WeasyPrint needs to render reports and certificates as PDF (Pango,
+# HarfBuzz, image codecs, fonts, MIME database). matplotlib keeps its font cache in
+# MPLCONFIGDIR: the home directory is read-only to the service user.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 \

@@ -4,7 +4,8 @@ Actors register sessions, assign raters (by hand and automatically), save drafts
 distinctive scores and comments, submit with an Idempotency-Key and replay it, withdraw and
 reinstate, key master ratings, amend, switch automatic release on and off, and release; after
 any step any actor may read a session through every route that can show a rating or betray
-that one exists. Each read is checked against tests/support/blind_model.py, and a reader who
+that one exists, and the trainer's comparison page, signed in with the same token as a
+cookie. Each read is checked against tests/support/blind_model.py, and a reader who
 still owes a rating of the session is held to more: what they get must be exactly what they
 got the last time their own state was the same, whatever their peers did in between, and a
 peer's object must answer exactly like an object that does not exist.
@@ -25,9 +26,11 @@ what they learnt.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -72,6 +75,7 @@ FLAGSHIP = Path(__file__).resolve().parents[2] / "rubrics" / "pat-competency.v1.
 PASSWORD = "a long enough password"
 # Every item of the flagship rubric that applies to a preparation session.
 PREPARATION = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "B5", "E1", "E2", "F1", "F2", "F3"]
+_CSRF = re.compile(r'(x-csrftoken": "|name="csrftoken" value=")[^"]+')
 ABSENT = 2**31 - 1  # a valid id that never names anything
 MACHINE_SETTINGS = settings(
     max_examples=8,
@@ -154,6 +158,9 @@ class BlindRating(RuleBasedStateMachine):
         self.snapshots: dict[tuple[str, int, str], tuple[object, int, Any]] = {}
         self.absent: dict[tuple[str, str, str], tuple[int, Any]] = {}
         self.touched: ModelSession | None = None  # the session the last step acted on
+        # Pages sign in with the same tokens, as a cookie; a client of their own keeps the
+        # API client's requests free of page cookies.
+        self.pages = TestClient(client.app, base_url="https://testserver")
 
     # Plumbing ------------------------------------------------------------------------------
 
@@ -497,6 +504,32 @@ class BlindRating(RuleBasedStateMachine):
                              program=program)  # fmt: skip
         if recorded.pending(reader):
             self.blind(reader, recorded, "ratings", ratings)
+        self.read_comparison_page(reader, recorded, expected, program)
+
+    def read_comparison_page(
+        self, reader: str, recorded: ModelSession, expected: list[Json] | None, program: str | None
+    ) -> None:
+        """The trainer's comparison page shows what the API shows staff, and nothing else."""
+        page = self.pages.get(
+            f"/p/{program or self.world.slug}/sessions/{recorded.id}/comparison",
+            headers={"cookie": f"gh_session={self.world.tokens[reader]}", "accept": "text/html"},
+        )
+        shows = reader in STAFF and expected is not None
+        assert page.status_code == (200 if shows else 404), (reader, page.text[:300])
+        if shows:
+            assert expected is not None
+            visible = {r["overall_comment"] for r in expected}
+            for a in recorded.assignments:
+                comment = a.rating and a.rating["overall_comment"]
+                if comment:
+                    assert (html.escape(comment) in page.text) == (comment in visible), (
+                        f"{reader}'s comparison page and the model differ on {comment!r}"
+                    )
+        if recorded.pending(reader):
+            # The CSRF token is fresh on every page; the rest must not move.
+            steady = _CSRF.sub(r"\1-", page.text)
+            self.blind(reader, recorded, "comparison page",
+                       httpx.Response(page.status_code, text=steady))  # fmt: skip
 
     def read_blind(self, reader: str, recorded: ModelSession) -> None:
         """What a reader who still owes a rating of the session gets, route by route."""
@@ -557,6 +590,15 @@ class BlindRating(RuleBasedStateMachine):
         peers_ratings = {a.rating["id"] for a in recorded.assignments
                          if a.rating is not None and a.rater != reader}  # fmt: skip
         assert not peers_ratings & set(quality.json()["straight_lined_rating_ids"])
+        # The program report counts a trainee's evidence sessions: not one still being rated.
+        report = self.call(reader, "GET", "/reports/program.json")
+        assert report.status_code == 200, report.text
+        [row] = [t for t in report.json()["trainees"]
+                 if t["trainee_id"] == self.world.ids[recorded.trainee]]  # fmt: skip
+        assert row["n_sessions"] == len(self.model.evidence(recorded.trainee)), (
+            f"the program report counts session {sid}, which {reader} still rates"
+        )
+        assert not peers_ratings & set(report.json()["rater_quality"]["straight_lined_rating_ids"])
         # The ratings export holds every submitted rating: none of a session one still rates.
         export = self.call(reader, "GET", "/ratings.csv")
         assert export.status_code == 200, export.text
@@ -637,23 +679,24 @@ class BlindRating(RuleBasedStateMachine):
         """The trainee's readiness: staff see every complete session, the trainee the released
         ones, anyone else nothing."""
         template = "/trainees/{}/readiness"
+        report_template = "/trainees/{}/report.json"
         trainee = self.world.ids[recorded.trainee]
         live = self.call(reader, "GET", template.format(trainee))
         decisions = self.call(reader, "GET", f"{template}/decisions".format(trainee))
-        if reader in STAFF:
-            assert live.status_code == 200, live.text
-            sessions = {s["session_id"] for s in live.json()["assessment"]["sessions"]}
-            assert sessions == self.model.evidence(recorded.trainee), (reader, sessions)
+        report = self.call(reader, "GET", report_template.format(trainee))
+        if reader in STAFF or reader == recorded.trainee:
+            evidence = self.model.evidence(recorded.trainee, released_only=reader not in STAFF)
+            for what, response in (("readiness", live), ("report", report)):
+                assert response.status_code == 200, response.text
+                sessions = {s["session_id"] for s in response.json()["assessment"]["sessions"]}
+                assert sessions == evidence, (reader, what, sessions)
             assert decisions.status_code == 200, decisions.text
-        elif reader == recorded.trainee:
-            assert live.status_code == 200, live.text
-            sessions = {s["session_id"] for s in live.json()["assessment"]["sessions"]}
-            assert sessions == self.model.evidence(reader, released_only=True), sessions
-            assert decisions.status_code == 200, decisions.text
-            assert all(d["snapshot"] is None for d in decisions.json())
+            if reader not in STAFF:
+                assert all(d["snapshot"] is None for d in decisions.json())
         else:
             self.like_absent(reader, "GET", template, trainee, live)
             self.like_absent(reader, "GET", template + "/decisions", trainee, decisions)
+            self.like_absent(reader, "GET", report_template, trainee, report)
         summary = self.call(reader, "GET", "/readiness")
         assert summary.status_code == (200 if reader in STAFF else 404), summary.text
 
@@ -720,6 +763,8 @@ COVERED = {
     ("GET", "/api/v1/programs/{program}/trainees/{trainee_id}/readiness/decisions"),
     ("POST", "/api/v1/programs/{program}/trainees/{trainee_id}/readiness/decisions"),
     ("GET", "/api/v1/programs/{program}/rater-quality"),
+    ("GET", "/api/v1/programs/{program}/trainees/{trainee_id}/report.json"),
+    ("GET", "/api/v1/programs/{program}/reports/program.json"),
 }
 # Routes that never touch a session's ratings or assignments, with the reason.
 UNRELATED = {
@@ -753,6 +798,13 @@ UNRELATED = {
         "issued for a READY decision, which needs more sessions than an example makes"
     ),
     ("GET", "/api/v1/programs/{program}/certificates/{certificate_id}.json"): "certificates",
+    ("GET", "/api/v1/programs/{program}/certificates/{certificate_id}.pdf"): "certificates",
+    ("GET", "/api/v1/programs/{program}/certificates/{certificate_id}.csv"): "certificates",
+    # The same report as .json (which the machine reads), rendered: one service call each.
+    ("GET", "/api/v1/programs/{program}/trainees/{trainee_id}/report.csv"): "report.json, as CSV",
+    ("GET", "/api/v1/programs/{program}/trainees/{trainee_id}/report.pdf"): "report.json, as PDF",
+    ("GET", "/api/v1/programs/{program}/reports/program.csv"): "program.json, as CSV",
+    ("GET", "/api/v1/programs/{program}/reports/program.pdf"): "program.json, as PDF",
     ("POST", "/api/v1/programs/{program}/certificates/{certificate_id}/revoke"): "certificates",
     ("GET", "/verify/{certificate_id}"): "certificates",
     ("GET", "/keys/{program}.pem"): "a public key",
