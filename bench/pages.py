@@ -83,6 +83,9 @@ def _prepare(database_url: str) -> dict[str, list[str]]:
     return {
         TRAINER: ["/p/demo/trainer", f"/p/demo/assignments/{open_one}",
                   f"/p/demo/sessions/{compared}/comparison", "/p/demo/calibration"],
+        ADMIN: ["/p/demo/admin", "/p/demo/admin/people", "/p/demo/admin/sessions",
+                f"/p/demo/admin/sessions/{compared}", "/p/demo/admin/audit",
+                "/rubrics/pat-competency/1.0.0"],
     }  # fmt: skip
 
 

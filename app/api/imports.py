@@ -3,7 +3,6 @@ and exporting the program's ratings in the long format the import and `irr` read
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -14,6 +13,7 @@ from app.api.deps import SessionDep
 from app.api.policies import ProgramAdmin
 from app.api.schemas.base import IsoDate
 from app.api.schemas.imports import ImportProblemRead, ImportReportRead
+from app.domain.csv_cells import file_name
 from app.domain.rating_import import RowError, undecodable
 from app.exports.ratings_csv import ratings_csv
 from app.services.errors import InvalidInputError
@@ -91,12 +91,6 @@ async def _upload(request: Request) -> tuple[bytes, str | None]:
     return data, upload.filename
 
 
-def _source(name: str | None) -> str:
-    """The file's own name, never the client's directories."""
-    base = PurePosixPath((name or "").replace("\\", "/")).name.strip()
-    return base[:200] or "upload.csv"
-
-
 def _read(report: ImportReport) -> ImportReportRead:
     return ImportReportRead(
         message=report.summary, source=report.source, sha256=report.sha256,
@@ -154,7 +148,7 @@ async def import_ratings_file(
     try:
         report = await run_in_threadpool(
             import_ratings, session, ctx.program, ctx.user, data.decode("utf-8"),
-            _source(uploaded_name or filename), dry_run=dry_run,
+            file_name(uploaded_name or filename, "upload.csv"), dry_run=dry_run,
         )  # fmt: skip
     except RatingsImportError as exc:
         # Refused before anything was written: the transaction has nothing to commit.

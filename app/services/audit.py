@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, and_, false, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.models import AuditEvent
+from app.db.models import AuditEvent, User
 from app.domain.audit_chain import (
     GENESIS_HASH,
     AuditContent,
@@ -102,6 +102,48 @@ def verify_chain(session: Session) -> ChainReport:
     return ChainReport(counted, broken)
 
 
+def _visible_to(blind_to: frozenset[int], viewer_id: int | None) -> ColumnElement[bool]:
+    """SQL: the event is not about a session in ``blind_to``, or the viewer did it.
+
+    An event is about a session when the session is its entity, or its payload names the
+    session as ``session_id`` (assignments, submissions, amendments, harm confirmations).
+    """
+    session_id = AuditEvent.payload["session_id"].as_integer()
+    about = or_(
+        and_(
+            AuditEvent.entity_type == "recorded_session",
+            AuditEvent.entity_id.in_([str(sid) for sid in blind_to]),
+        ),
+        and_(session_id.is_not(None), session_id.in_(list(blind_to))),
+    )
+    mine = AuditEvent.actor_id == viewer_id if viewer_id is not None else false()
+    return or_(mine, not_(about))
+
+
+def _filtered(
+    program_id: int,
+    *,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor_id: int | None = None,
+    blind_to: frozenset[int] = frozenset(),
+    viewer_id: int | None = None,
+) -> list[ColumnElement[bool]]:
+    found = [AuditEvent.program_id == program_id]
+    if action is not None:
+        found.append(AuditEvent.action == action)
+    if since is not None:
+        found.append(AuditEvent.occurred_at >= since)
+    if until is not None:
+        found.append(AuditEvent.occurred_at <= until)
+    if actor_id is not None:
+        found.append(AuditEvent.actor_id == actor_id)
+    if blind_to:
+        found.append(_visible_to(blind_to, viewer_id))
+    return found
+
+
 def program_events(
     session: Session,
     program_id: int,
@@ -109,30 +151,75 @@ def program_events(
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    actor_id: int | None = None,
     blind_to: frozenset[int] = frozenset(),
     viewer_id: int | None = None,
+    newest_first: bool = False,
+    before_id: int | None = None,
+    limit: int | None = None,
 ) -> list[AuditEvent]:
-    """A program's audit events, oldest first, optionally filtered.
+    """A program's audit events, oldest first (or newest first), optionally filtered.
 
     Events about the sessions in ``blind_to`` (those the viewer still has to rate) are left
     out unless the viewer did them: who was assigned, who submitted and what an amendment
-    changed are exactly what a pending rater must not learn.
+    changed are exactly what a pending rater must not learn. ``before_id`` and ``limit`` page
+    through the log newest first: by time, then id, which the program's time index serves
+    without sorting the whole log.
     """
-    query = select(AuditEvent).where(AuditEvent.program_id == program_id)
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    if since is not None:
-        query = query.where(AuditEvent.occurred_at >= since)
-    if until is not None:
-        query = query.where(AuditEvent.occurred_at <= until)
-    events = session.scalars(query.order_by(AuditEvent.id))
-    if not blind_to:
-        return list(events)
-    return [e for e in events if e.actor_id == viewer_id or _session_of(e) not in blind_to]
+    query = select(AuditEvent).where(
+        *_filtered(
+            program_id, action=action, since=since, until=until, actor_id=actor_id,
+            blind_to=blind_to, viewer_id=viewer_id,
+        )
+    )  # fmt: skip
+    if not newest_first:
+        return list(session.scalars(query.order_by(AuditEvent.id).limit(limit)))
+    if before_id is not None:
+        cursor = session.get(AuditEvent, before_id)
+        if cursor is None:
+            return []
+        query = query.where(
+            or_(
+                AuditEvent.occurred_at < cursor.occurred_at,
+                and_(AuditEvent.occurred_at == cursor.occurred_at, AuditEvent.id < before_id),
+            )
+        )
+    order = (AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    return list(session.scalars(query.order_by(*order).limit(limit)))
 
 
-def _session_of(event: AuditEvent) -> int | None:
-    if event.entity_type == "recorded_session":
-        return int(event.entity_id)
-    session_id = event.payload.get("session_id")
-    return session_id if isinstance(session_id, int) else None
+@dataclass(frozen=True)
+class Actor:
+    id: int
+    full_name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class LogChoices:
+    """What the log's filters offer: the kinds of event and the people in it."""
+
+    actions: list[str]
+    actors: list[Actor]
+
+
+def log_choices(
+    session: Session,
+    program_id: int,
+    *,
+    blind_to: frozenset[int] = frozenset(),
+    viewer_id: int | None = None,
+) -> LogChoices:
+    """The actions and actors of the events the viewer may see, read in one pass."""
+    pairs = session.execute(
+        select(AuditEvent.action, AuditEvent.actor_id)
+        .where(*_filtered(program_id, blind_to=blind_to, viewer_id=viewer_id))
+        .distinct()
+    ).all()
+    actor_ids = {actor for _, actor in pairs if actor is not None}
+    people = session.execute(
+        select(User.id, User.full_name, User.email)
+        .where(User.id.in_(actor_ids))
+        .order_by(User.full_name, User.id)
+    )
+    return LogChoices(sorted({action for action, _ in pairs}), [Actor(*row) for row in people])

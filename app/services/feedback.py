@@ -11,14 +11,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.db.base import utcnow
 from app.db.models import Assignment, Program, Rating, RecordedSession, User
 from app.domain.vocabulary import OPEN_ASSIGNMENT, AssignmentStatus, RatingStatus, Role
 from app.services.audit import record_event
-from app.services.errors import ConflictError, NotFoundError
+from app.services.errors import ConflictError, InvalidInputError, NotFoundError
 from app.services.sessions import get_visible_session
 
 
@@ -91,6 +93,49 @@ def release(session: Session, program: Program, actor: User, session_id: int) ->
         raise ConflictError("release: not every assigned rating has been submitted")
     _release(session, program, recorded, actor, automatic=False)
     return recorded
+
+
+def release_many(
+    session: Session, program: Program, actor: User, session_ids: Sequence[int]
+) -> list[RecordedSession]:
+    """Release several fully rated sessions at once: all of them, or none.
+
+    Sessions already released stay as they were; one still awaiting a rating refuses the
+    whole batch, naming it, so that the admin can take it out and try again.
+    """
+    if not session_ids:
+        raise InvalidInputError("session_ids: choose at least one session to release")
+    found = {
+        s.id: s
+        for s in session.scalars(
+            select(RecordedSession)
+            .where(
+                RecordedSession.id.in_(list(session_ids)),
+                RecordedSession.program_id == program.id,
+            )
+            .options(selectinload(RecordedSession.assignments))
+        )
+    }
+    missing = [sid for sid in session_ids if sid not in found]
+    if missing:
+        raise NotFoundError(f"session: no session {missing[0]} in {program.slug}")
+    pending = [
+        sid
+        for sid in dict.fromkeys(session_ids)
+        if found[sid].released_at is None
+        and not all_submitted(
+            [a for a in found[sid].assignments if a.status is not AssignmentStatus.withdrawn]
+        )
+    ]
+    if pending:
+        raise ConflictError(
+            "release: not every assigned rating of session "
+            f"{', '.join(map(str, pending))} has been submitted; nothing was released"
+        )
+    for sid in dict.fromkeys(session_ids):
+        if found[sid].released_at is None:
+            _release(session, program, found[sid], actor, automatic=False)
+    return [found[sid] for sid in dict.fromkeys(session_ids)]
 
 
 def release_if_automatic(

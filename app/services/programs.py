@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.db.models import Cohort, Membership, Program, User
 from app.domain.vocabulary import Role
@@ -129,14 +129,33 @@ def cohorts_of(session: Session, program: Program) -> list[Cohort]:
 
 
 def members_of(session: Session, program: Program) -> list[Membership]:
+    """Every membership, with its user and cohort loaded: lists show them on every row."""
     return list(
         session.scalars(
             select(Membership)
             .join(User, User.id == Membership.user_id)
             .where(Membership.program_id == program.id)
+            .options(contains_eager(Membership.user), joinedload(Membership.cohort))
             .order_by(Membership.role, User.email)
         )
     )
+
+
+def active_members_by_role(session: Session, program: Program) -> dict[Role, int]:
+    """How many people hold each role here, counted without loading them."""
+    counted = dict.fromkeys(Role, 0)
+    for role, n in session.execute(
+        select(Membership.role, func.count())
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.program_id == program.id,
+            Membership.active.is_(True),
+            User.active.is_(True),
+        )
+        .group_by(Membership.role)
+    ):
+        counted[role] = n
+    return counted
 
 
 def update_cohort(

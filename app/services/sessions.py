@@ -20,13 +20,12 @@ from app.db.models import (
     User,
 )
 from app.domain.identifiers import describe, find_identifiers
+from app.domain.session_import import MAX_FOCUS_TAGS
 from app.domain.vocabulary import Modality, Phase, Role, RubricStatus
 from app.services.access import active_membership
 from app.services.audit import record_event
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError
 from app.services.rubrics import latest_published
-
-MAX_FOCUS_TAGS = 10
 
 
 @dataclass(frozen=True)

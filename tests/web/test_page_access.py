@@ -162,6 +162,84 @@ ROWS = [
         lambda s: "/p/alpha/admin/certificates/00000000-0000-0000-0000-000000000000/revoke",
         admin_only(404),
     ),
+    # Admin: overview, people, sessions, audit log; the rubric catalogue (admin-pages block)
+    Row("GET", f"{P}/admin", lambda s: "/p/alpha/admin", admin_only()),
+    Row("GET", f"{P}/admin/people", lambda s: "/p/alpha/admin/people", admin_only()),
+    Row("POST", f"{P}/admin/members", lambda s: "/p/alpha/admin/members", admin_only(422)),
+    Row(
+        "POST",
+        f"{P}/admin/members/{{membership_id}}/deactivate",
+        lambda s: f"/p/alpha/admin/members/{2**31 - 1}/deactivate",
+        admin_only(404),
+    ),  # no such membership
+    Row("POST", f"{P}/admin/cohorts", lambda s: "/p/alpha/admin/cohorts", admin_only(422)),
+    Row(
+        "POST",
+        f"{P}/admin/cohorts/{{cohort_id}}",
+        lambda s: f"/p/alpha/admin/cohorts/{s.recorded.cohort_id}",
+        admin_only(303),
+    ),  # nothing to change, saved all the same
+    Row("GET", f"{P}/admin/sessions", lambda s: "/p/alpha/admin/sessions", admin_only()),
+    Row("GET", f"{P}/admin/sessions/new", lambda s: "/p/alpha/admin/sessions/new", admin_only()),
+    Row("POST", f"{P}/admin/sessions", lambda s: "/p/alpha/admin/sessions", admin_only(422)),
+    Row(
+        "GET",
+        f"{P}/admin/sessions/import",
+        lambda s: "/p/alpha/admin/sessions/import",
+        admin_only(),
+    ),
+    Row(
+        "POST",
+        f"{P}/admin/sessions/import",
+        lambda s: "/p/alpha/admin/sessions/import",
+        admin_only(422),
+    ),  # no file
+    Row(
+        "POST",
+        f"{P}/admin/sessions/auto-assign",
+        lambda s: "/p/alpha/admin/sessions/auto-assign",
+        admin_only(422),
+    ),  # no session ticked
+    Row(
+        "POST",
+        f"{P}/admin/sessions/release",
+        lambda s: "/p/alpha/admin/sessions/release",
+        admin_only(422),
+    ),  # no session ticked
+    Row(
+        "GET",
+        f"{P}/admin/sessions/{{session_id}}",
+        lambda s: f"/p/alpha/admin/sessions/{s.recorded.id}",
+        admin_only(),
+    ),
+    Row(
+        "POST",
+        f"{P}/admin/sessions/{{session_id}}/assignments",
+        lambda s: f"/p/alpha/admin/sessions/{s.recorded.id}/assignments",
+        admin_only(422),
+    ),  # no rater chosen
+    Row(
+        "POST",
+        f"{P}/admin/sessions/{{session_id}}/release",
+        lambda s: f"/p/alpha/admin/sessions/{s.recorded.id}/release",
+        admin_only(409),
+    ),  # the trainer has not submitted
+    Row(
+        "POST",
+        f"{P}/admin/assignments/{{assignment_id}}/withdraw",
+        lambda s: f"/p/alpha/admin/assignments/{s.mine.id}/withdraw",
+        admin_only(303),
+    ),
+    Row("GET", f"{P}/admin/audit", lambda s: "/p/alpha/admin/audit", admin_only()),
+    Row("GET", f"{P}/admin/audit.csv", lambda s: "/p/alpha/admin/audit.csv", admin_only()),
+    Row("GET", "/rubrics", lambda s: "/rubrics", signed_in(200)),
+    Row(
+        "GET",
+        "/rubrics/{rubric_id}/{version}",
+        lambda s: "/rubrics/pat-competency/1.0.0",
+        signed_in(200),
+    ),
+    # end of the admin-pages block
 ]
 
 
