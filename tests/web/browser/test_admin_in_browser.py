@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 from playwright.sync_api import Browser, expect
+from pypdf import PdfReader
+from sqlalchemy import select
 
+from app.db.engine import unit_of_work
+from app.db.models import Assignment, RecordedSession
+from app.domain.scoring import ItemScoreInput, SessionContext, applicable_item_keys
+from app.services.ratings import RatingContent, rubric_document, submit
 from tests.web.browser.conftest import LiveServer, Visit, axe_violations
 
 ADMIN = "admin@demo.guidinghand.org"
@@ -35,6 +42,11 @@ def test_sign_off_issue_and_verify(visit: Visit) -> None:
     row = page.locator("table tbody tr", has_text=name).first
     expect(row).to_contain_text("valid")
     visit.shot("admin-certificates")
+    with page.expect_download() as download:
+        row.get_by_role("link", name="PDF").click()
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert name in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
 
     verify_link = row.locator('a[href^="/verify/"]')
     href = verify_link.get_attribute("href")
@@ -51,6 +63,66 @@ def test_sign_off_issue_and_verify(visit: Visit) -> None:
         )
     finally:
         public.close()
+
+
+def _rate_everything(live_server: LiveServer, session_id: int) -> None:
+    """The assigned trainers submit, as they would from their own pages."""
+    with unit_of_work(live_server.engine) as db:
+        recorded = db.get(RecordedSession, session_id)
+        assert recorded is not None
+        keys = applicable_item_keys(
+            rubric_document(recorded.rubric_version),
+            SessionContext(recorded.phase, frozenset(), 3600),
+        )
+        for assignment in db.scalars(select(Assignment).where(Assignment.session_id == session_id)):
+            submit(
+                db,
+                assignment,
+                f"browser-{assignment.id}",
+                RatingContent([ItemScoreInput(k, 4) for k in keys]),
+            )
+
+
+def test_register_auto_assign_release(visit: Visit, live_server: LiveServer) -> None:
+    visit.sign_in(ADMIN)
+    page = visit.page
+    visit.go("/p/demo/admin/sessions/new")
+    page.select_option("#s-trainee", index=1)
+    page.select_option("#s-phase", "preparation")
+    page.fill("#s-date", "2026-11-20")
+    page.fill("#s-duration", "60")
+    page.fill("#s-recording", "https://media.example.org/browser-test.mp4")
+    visit.shot("admin-session-new")
+    page.get_by_role("button", name="Register session").click()
+    page.wait_for_load_state()
+    with unit_of_work(live_server.engine) as db:
+        session_id = db.scalar(
+            select(RecordedSession.id).where(
+                RecordedSession.recording_url == "https://media.example.org/browser-test.mp4"
+            )
+        )
+    assert session_id is not None
+
+    visit.go("/p/demo/admin/sessions?status=unassigned")
+    page.check(f"#pick-{session_id}")
+    page.fill("#bulk-n", "2")
+    page.get_by_role("button", name="Auto-assign raters").click()
+    page.wait_for_load_state()
+    visit.go("/p/demo/admin/sessions?status=awaiting")
+    row = page.locator(f"#session-{session_id}")
+    expect(row.locator(".rater-list li")).to_have_count(2)
+    visit.shot("admin-sessions-assigned")
+
+    _rate_everything(live_server, session_id)
+    visit.go("/p/demo/admin/sessions?status=complete")
+    page.check(f"#pick-{session_id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Release feedback", exact=True).click()
+    page.wait_for_load_state()
+    with unit_of_work(live_server.engine) as db:
+        recorded = db.get(RecordedSession, session_id)
+        assert recorded is not None
+        assert recorded.released_at is not None
 
 
 def test_admin_pages_have_no_serious_accessibility_violations(
