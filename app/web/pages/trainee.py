@@ -1,0 +1,253 @@
+"""The trainee's pages: their readiness and what it rests on, their sessions, and the
+released feedback on each. Every figure comes from ``app.services.trainee_view``, which
+shows a trainee no more than the API does: released, complete sessions of their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.api.common import Id
+from app.api.deps import SessionDep
+from app.db.models import Rating
+from app.domain.anchors import AnchorLevel, anchor_level
+from app.domain.readiness import ReadinessResult
+from app.domain.reliability.results import Estimate, Result
+from app.domain.vocabulary import Role
+from app.services.ratings import rubric_document
+from app.services.readiness import decisions_of
+from app.services.trainee_view import (
+    TRAINEE,
+    SessionFeedback,
+    own_readiness,
+    own_sessions,
+    session_feedback,
+)
+from app.web.plain_words import explain
+from app.web.policies import TraineePage
+from app.web.templating import render
+
+router = APIRouter(prefix="/p/{program}/trainee", include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    """A domain's figures as the dashboard's table (and the charts' text) shows them."""
+
+    key: str
+    title: str
+    n_sessions: int
+    score: float | None
+    ci95: tuple[float, float] | None
+    threshold: float | None
+    trend: float | None
+    trend_ci95: tuple[float, float] | None
+
+    @property
+    def meets(self) -> bool | None:
+        if self.threshold is None or self.score is None:
+            return None
+        return self.score >= self.threshold - 1e-9
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    session_date: date
+    means: dict[str, float]  # domain key -> that session's domain mean
+
+
+def _value(result: Result) -> tuple[float | None, tuple[float, float] | None]:
+    if isinstance(result, Estimate):
+        return result.value, result.ci95
+    return None, None
+
+
+def _domain_rows(result: ReadinessResult) -> list[DomainRow]:
+    rows = []
+    for d in result.domains:
+        score, ci = _value(d.score)
+        trend, trend_ci = _value(d.trend)
+        rows.append(DomainRow(d.key, d.title, d.n_sessions, score, ci, d.min_mean, trend, trend_ci))
+    return rows
+
+
+def _rating_mean(rating: Rating) -> float | None:
+    given = [s.score for s in rating.scores if s.score is not None]
+    return sum(given) / len(given) if given else None
+
+
+@router.get("")
+def dashboard(request: Request, ctx: TraineePage, session: SessionDep) -> Response:
+    mine = own_sessions(session, ctx.program, ctx.user)
+    found = own_readiness(session, ctx.program, ctx.user)
+    latest = next((s for s in mine if s.released), None)
+    context: dict[str, object] = {
+        "found": found,
+        "latest": latest,
+        "rating_mean": _rating_mean,
+        "n_released": sum(s.released for s in mine),
+        "n_waiting": sum(not s.released for s in mine),
+        "decisions": decisions_of(session, ctx.program, ctx.user, TRAINEE, ctx.user.id),
+        "place_role": Role.trainee,
+        "section": "progress",
+    }
+    if found is not None:
+        result = found.result
+        rubric = rubric_document(found.version)
+        context |= {
+            "result": result,
+            "rubric": rubric,
+            "missing": explain(result.missing, rubric),
+            "unmet": explain(result.unmet, rubric),
+            "notes": explain(result.notes, rubric),
+            "domains": _domain_rows(result),
+            "trend": [TrendPoint(s.session_date, dict(s.domain_means)) for s in result.sessions],
+        }
+    return render(request, "trainee/dashboard.html", context)
+
+
+@router.get("/sessions")
+def sessions(request: Request, ctx: TraineePage, session: SessionDep) -> Response:
+    found = own_readiness(session, ctx.program, ctx.user)
+    assessed = {s.session_id: s for s in found.result.sessions} if found else {}
+    return render(
+        request,
+        "trainee/sessions.html",
+        {
+            "mine": own_sessions(session, ctx.program, ctx.user),
+            "assessed": assessed,
+            "rating_mean": _rating_mean,
+            "place_role": Role.trainee,
+            "section": "sessions",
+        },
+    )
+
+
+@dataclass(frozen=True)
+class ScoreGroup:
+    """The raters who gave one score to an item, and what that score means."""
+
+    score: int | None  # None: the item did not apply in their view
+    label: str
+    raters: tuple[str, ...]
+    level: AnchorLevel | None
+
+
+@dataclass(frozen=True)
+class RaterNote:
+    """One rater's evidence on an item, and their harm flag if they raised one."""
+
+    rater: str
+    evidence: tuple[tuple[int, str], ...]
+    harm_note: str | None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    key: str
+    title: str
+    safety_gate: bool
+    groups: tuple[ScoreGroup, ...]
+    notes: tuple[RaterNote, ...]
+
+
+@dataclass(frozen=True)
+class DomainView:
+    key: str
+    title: str
+    items: tuple[ItemView, ...]
+
+
+def _items(feedback: SessionFeedback) -> list[DomainView]:
+    """Items in rubric order, each with its scores grouped and its raters' notes; items no
+    rater scored (not in this session's phase or modalities) are left out."""
+    rubric = feedback.rubric
+    labels = {p.value: p.label for p in rubric.scale.points}
+    given: dict[str, list[tuple[str, int | None, tuple[tuple[int, str], ...], str | None]]] = {}
+    for rating in feedback.ratings:
+        rater = feedback.raters[rating.id]
+        for s in rating.scores:
+            given.setdefault(feedback.item_keys[s.item_id], []).append(
+                (
+                    rater,
+                    s.score,
+                    tuple((e.timestamp_seconds, e.note) for e in s.evidence),
+                    s.harm_note if s.harm_flag else None,
+                )
+            )
+    domains = []
+    for domain in rubric.domains:
+        items = []
+        for item in domain.items:
+            entries = given.get(item.key)
+            if not entries:
+                continue
+            scores = sorted({e[1] for e in entries}, key=lambda v: (v is None, v))
+            groups = tuple(
+                ScoreGroup(
+                    score,
+                    labels.get(score, "") if score is not None else "Not applicable",
+                    tuple(e[0] for e in entries if e[1] == score),
+                    anchor_level(item.anchors, score) if score is not None else None,
+                )
+                for score in scores
+            )
+            notes = tuple(
+                RaterNote(rater, evidence, harm)
+                for rater, _, evidence, harm in entries
+                if evidence or harm is not None
+            )
+            items.append(ItemView(item.key, item.title, item.safety_gate, groups, notes))
+        if items:
+            domains.append(DomainView(domain.key, domain.title, tuple(items)))
+    return domains
+
+
+@dataclass(frozen=True)
+class Change:
+    """An amendment of a submitted rating, as the trainee reads it."""
+
+    rater: str
+    when: datetime
+    by: str
+    item: str | None
+    field: str
+    before: object
+    after: object
+    reason: str
+
+
+@router.get("/sessions/{session_id}")
+def session_page(
+    request: Request, session_id: Id, ctx: TraineePage, session: SessionDep
+) -> Response:
+    feedback = session_feedback(session, ctx.program, ctx.user, session_id)
+    changes = [
+        Change(
+            rater=feedback.raters[r.id],
+            when=a.created_at,
+            by=feedback.amenders[a.amended_by_id],
+            item=feedback.item_keys[a.item_id] if a.item_id is not None else None,
+            field=a.field.replace("_", " "),
+            before=a.old_value,
+            after=a.new_value,
+            reason=a.reason,
+        )
+        for r in feedback.ratings
+        for a in feedback.amendments[r.id]
+    ]
+    return render(
+        request,
+        "trainee/session.html",
+        {
+            "feedback": feedback,
+            "recorded": feedback.recorded,
+            "domains": _items(feedback),
+            "changes": changes,
+            "place_role": Role.trainee,
+            "section": "sessions",
+        },
+    )
