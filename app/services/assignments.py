@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Assignment, Membership, Program, Rating, RecordedSession, User
@@ -262,19 +262,26 @@ def assignments_of(
     return assignments
 
 
+def _rated_by(program: Program, rater: User, *statuses: AssignmentStatus) -> Select[Assignment]:
+    """The rater's own (not master) assignments in the program with one of ``statuses``."""
+    return (
+        select(Assignment)
+        .join(RecordedSession, RecordedSession.id == Assignment.session_id)
+        .where(
+            RecordedSession.program_id == program.id,
+            Assignment.rater_id == rater.id,
+            Assignment.is_master.is_(False),
+            Assignment.status.in_(statuses),
+        )
+    )
+
+
 def queue_of(session: Session, program: Program, rater: User) -> list[Assignment]:
     """Open assignments of the rater in this program, soonest due first (undated last)."""
+    query = _rated_by(program, rater, *OPEN_ASSIGNMENT)
     return list(
         session.scalars(
-            select(Assignment)
-            .join(RecordedSession, RecordedSession.id == Assignment.session_id)
-            .where(
-                RecordedSession.program_id == program.id,
-                Assignment.rater_id == rater.id,
-                Assignment.is_master.is_(False),
-                Assignment.status.in_(OPEN_ASSIGNMENT),
-            )
-            .order_by(Assignment.due_date.is_(None), Assignment.due_date, Assignment.id)
+            query.order_by(Assignment.due_date.is_(None), Assignment.due_date, Assignment.id)
         )
     )
 
@@ -284,17 +291,9 @@ def submitted_by(
 ) -> list[Assignment]:
     """The rater's latest submitted ratings here, newest session first: the way back to
     each session's comparison once everyone's ratings are in."""
+    query = _rated_by(program, rater, AssignmentStatus.submitted)
     return list(
         session.scalars(
-            select(Assignment)
-            .join(RecordedSession, RecordedSession.id == Assignment.session_id)
-            .where(
-                RecordedSession.program_id == program.id,
-                Assignment.rater_id == rater.id,
-                Assignment.is_master.is_(False),
-                Assignment.status == AssignmentStatus.submitted,
-            )
-            .order_by(RecordedSession.session_date.desc(), Assignment.id.desc())
-            .limit(limit)
+            query.order_by(RecordedSession.session_date.desc(), Assignment.id.desc()).limit(limit)
         )
     )

@@ -4,7 +4,8 @@ Actors register sessions, assign raters (by hand and automatically), save drafts
 distinctive scores and comments, submit with an Idempotency-Key and replay it, withdraw and
 reinstate, key master ratings, amend, switch automatic release on and off, and release; after
 any step any actor may read a session through every route that can show a rating or betray
-that one exists. Each read is checked against tests/support/blind_model.py, and a reader who
+that one exists, and the trainer's comparison page, signed in with the same token as a
+cookie. Each read is checked against tests/support/blind_model.py, and a reader who
 still owes a rating of the session is held to more: what they get must be exactly what they
 got the last time their own state was the same, whatever their peers did in between, and a
 peer's object must answer exactly like an object that does not exist.
@@ -25,9 +26,11 @@ what they learnt.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -72,6 +75,7 @@ FLAGSHIP = Path(__file__).resolve().parents[2] / "rubrics" / "pat-competency.v1.
 PASSWORD = "a long enough password"
 # Every item of the flagship rubric that applies to a preparation session.
 PREPARATION = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "B5", "E1", "E2", "F1", "F2", "F3"]
+_CSRF = re.compile(r'(x-csrftoken": "|name="csrftoken" value=")[^"]+')
 ABSENT = 2**31 - 1  # a valid id that never names anything
 MACHINE_SETTINGS = settings(
     max_examples=8,
@@ -154,6 +158,9 @@ class BlindRating(RuleBasedStateMachine):
         self.snapshots: dict[tuple[str, int, str], tuple[object, int, Any]] = {}
         self.absent: dict[tuple[str, str, str], tuple[int, Any]] = {}
         self.touched: ModelSession | None = None  # the session the last step acted on
+        # Pages sign in with the same tokens, as a cookie; a client of their own keeps the
+        # API client's requests free of page cookies.
+        self.pages = TestClient(client.app, base_url="https://testserver")
 
     # Plumbing ------------------------------------------------------------------------------
 
@@ -497,6 +504,32 @@ class BlindRating(RuleBasedStateMachine):
                              program=program)  # fmt: skip
         if recorded.pending(reader):
             self.blind(reader, recorded, "ratings", ratings)
+        self.read_comparison_page(reader, recorded, expected, program)
+
+    def read_comparison_page(
+        self, reader: str, recorded: ModelSession, expected: list[Json] | None, program: str | None
+    ) -> None:
+        """The trainer's comparison page shows what the API shows staff, and nothing else."""
+        page = self.pages.get(
+            f"/p/{program or self.world.slug}/sessions/{recorded.id}/comparison",
+            headers={"cookie": f"gh_session={self.world.tokens[reader]}", "accept": "text/html"},
+        )
+        shows = reader in STAFF and expected is not None
+        assert page.status_code == (200 if shows else 404), (reader, page.text[:300])
+        if shows:
+            assert expected is not None
+            visible = {r["overall_comment"] for r in expected}
+            for a in recorded.assignments:
+                comment = a.rating and a.rating["overall_comment"]
+                if comment:
+                    assert (html.escape(comment) in page.text) == (comment in visible), (
+                        f"{reader}'s comparison page and the model differ on {comment!r}"
+                    )
+        if recorded.pending(reader):
+            # The CSRF token is fresh on every page; the rest must not move.
+            steady = _CSRF.sub(r"\1-", page.text)
+            self.blind(reader, recorded, "comparison page",
+                       httpx.Response(page.status_code, text=steady))  # fmt: skip
 
     def read_blind(self, reader: str, recorded: ModelSession) -> None:
         """What a reader who still owes a rating of the session gets, route by route."""

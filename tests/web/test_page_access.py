@@ -6,15 +6,15 @@ ship without a decision about who may open it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy.orm import Session
-from starlette.routing import BaseRoute
 
 from app.main import create_app
 from tests.api.conftest import PASSWORD, World
+from tests.api.test_route_policies import all_routes
 from tests.web.conftest import Scene, SignIn, csrf, make_scene
 
 ACTORS = ("anonymous", "trainee", "other_trainee", "trainer", "admin", "other_admin")
@@ -155,19 +155,10 @@ ROWS = [
 ]
 
 
-def _routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
-    for route in routes:
-        candidates = getattr(route, "effective_candidates", None)
-        if candidates is not None:
-            yield from _routes(candidates())
-        else:
-            yield route
-
-
 def test_every_page_route_has_a_row() -> None:
     served = {
         (method, getattr(route, "path", ""))
-        for route in _routes(create_app().routes)
+        for route in all_routes(create_app().routes)
         if getattr(getattr(route, "endpoint", None), "__module__", "").startswith("app.web.")
         for method in getattr(route, "methods", set())
     }
