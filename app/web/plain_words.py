@@ -133,7 +133,11 @@ class _Explainer:
     def few_competent(self, competent: str, phase: str, needed: str, rated: str) -> str:
         sessions = f"{rated} rated {phase} session{_verb(rated, '', 's')}"
         if int(competent) == 0:
-            done = f"None of your {sessions} has met the session standard yet"
+            done = (
+                f"Your {sessions} has not met the session standard yet"
+                if rated == "1"
+                else f"None of your {sessions} has met the session standard yet"
+            )
         elif competent == rated:
             done = f"Your {sessions} {_verb(rated, 'has', 'have all')} met the session standard"
         else:

@@ -70,6 +70,8 @@ CASES = [
     ("0 competent medication sessions < 1 required (2 rated)",
      "None of your 2 rated medication sessions has met the session standard yet; at least 1 "
      "must."),
+    ("0 competent integration sessions < 1 required (1 rated)",
+     "Your 1 rated integration session has not met the session standard yet; at least 1 must."),
     ("1 competent integration session < 2 required (1 rated)",
      "Your 1 rated integration session has met the session standard; at least 2 must."),
     ("2 competent integration sessions < 3 required (2 rated)",

@@ -107,7 +107,7 @@ def test_a_trainee_reads_the_released_feedback_of_their_session(
     # Scores with the anchor of the score given and the next level's anchor.
     assert A1_AT_4 in page
     assert A1_AT_6 in page
-    assert "Goes beyond the anchor at 4" in page  # the second rater's 5 on A1
+    assert "trainer's 4; Second's 5 goes beyond it" in page  # both reach A1's anchor at 4
     assert "Adequate and safe, with minor lapses" in page  # the scale's label of 3
     # Evidence with its time in the recording, the harm flag, both overall comments.
     assert "1:05" in page

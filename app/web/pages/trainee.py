@@ -4,6 +4,7 @@ shows a trainee no more than the API does: released, complete sessions of their 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,7 +14,7 @@ from fastapi.responses import Response
 from app.api.common import Id
 from app.api.deps import SessionDep
 from app.db.models import Rating
-from app.domain.anchors import AnchorLevel, anchor_level
+from app.domain.anchors import anchor_level
 from app.domain.readiness import ReadinessResult
 from app.domain.reliability.results import Estimate, Result
 from app.domain.vocabulary import Role
@@ -127,13 +128,22 @@ def sessions(request: Request, ctx: TraineePage, session: SessionDep) -> Respons
 
 
 @dataclass(frozen=True)
-class ScoreGroup:
-    """The raters who gave one score to an item, and what that score means."""
+class Given:
+    """One rater's score of an item (None: not applicable in their view)."""
 
-    score: int | None  # None: the item did not apply in their view
+    rater: str
+    score: int | None
     label: str
-    raters: tuple[str, ...]
-    level: AnchorLevel | None
+
+
+@dataclass(frozen=True)
+class AnchorRow:
+    """An anchor of the item that some score reaches, or that is a rater's next level."""
+
+    score: int
+    text: str
+    reached: tuple[Given, ...]
+    next_for: tuple[str, ...]  # raters for whom this anchor is the next level
 
 
 @dataclass(frozen=True)
@@ -150,7 +160,8 @@ class ItemView:
     key: str
     title: str
     safety_gate: bool
-    groups: tuple[ScoreGroup, ...]
+    given: tuple[Given, ...]
+    anchors: tuple[AnchorRow, ...]
     notes: tuple[RaterNote, ...]
 
 
@@ -161,48 +172,57 @@ class DomainView:
     items: tuple[ItemView, ...]
 
 
+def _anchor_rows(anchors: dict[int, str], given: Sequence[Given]) -> tuple[AnchorRow, ...]:
+    """Each anchor a score reaches and each rater's next level, once, lowest first: two
+    raters a point apart often share an anchor, and one's next level is often the other's."""
+    levels = [(g, anchor_level(anchors, g.score)) for g in given if g.score is not None]
+    reached = {a.score for _, a in levels}
+    wanted = reached | {a.next_score for _, a in levels if a.next_score is not None}
+    return tuple(
+        AnchorRow(
+            score,
+            anchors[score],
+            tuple(g for g, a in levels if a.score == score),
+            tuple(g.rater for g, a in levels if a.next_score == score),
+        )
+        for score in sorted(wanted)
+    )
+
+
 def _items(feedback: SessionFeedback) -> list[DomainView]:
-    """Items in rubric order, each with its scores grouped and its raters' notes; items no
-    rater scored (not in this session's phase or modalities) are left out."""
+    """Items in rubric order, each with its raters' scores, the anchors that describe them
+    and the raters' notes; items no rater scored (not in this session's phase or
+    modalities) are left out."""
     rubric = feedback.rubric
     labels = {p.value: p.label for p in rubric.scale.points}
-    given: dict[str, list[tuple[str, int | None, tuple[tuple[int, str], ...], str | None]]] = {}
+    given: dict[str, list[Given]] = {}
+    notes: dict[str, list[RaterNote]] = {}
     for rating in feedback.ratings:
         rater = feedback.raters[rating.id]
         for s in rating.scores:
-            given.setdefault(feedback.item_keys[s.item_id], []).append(
-                (
-                    rater,
-                    s.score,
-                    tuple((e.timestamp_seconds, e.note) for e in s.evidence),
-                    s.harm_note if s.harm_flag else None,
-                )
-            )
+            key = feedback.item_keys[s.item_id]
+            label = labels.get(s.score, "") if s.score is not None else "Not applicable"
+            given.setdefault(key, []).append(Given(rater, s.score, label))
+            evidence = tuple((e.timestamp_seconds, e.note) for e in s.evidence)
+            if evidence or s.harm_flag:
+                harm = s.harm_note if s.harm_flag else None
+                notes.setdefault(key, []).append(RaterNote(rater, evidence, harm))
     domains = []
     for domain in rubric.domains:
-        items = []
-        for item in domain.items:
-            entries = given.get(item.key)
-            if not entries:
-                continue
-            scores = sorted({e[1] for e in entries}, key=lambda v: (v is None, v))
-            groups = tuple(
-                ScoreGroup(
-                    score,
-                    labels.get(score, "") if score is not None else "Not applicable",
-                    tuple(e[0] for e in entries if e[1] == score),
-                    anchor_level(item.anchors, score) if score is not None else None,
-                )
-                for score in scores
+        items = tuple(
+            ItemView(
+                item.key,
+                item.title,
+                item.safety_gate,
+                tuple(given[item.key]),
+                _anchor_rows(item.anchors, given[item.key]),
+                tuple(notes.get(item.key, ())),
             )
-            notes = tuple(
-                RaterNote(rater, evidence, harm)
-                for rater, _, evidence, harm in entries
-                if evidence or harm is not None
-            )
-            items.append(ItemView(item.key, item.title, item.safety_gate, groups, notes))
+            for item in domain.items
+            if item.key in given
+        )
         if items:
-            domains.append(DomainView(domain.key, domain.title, tuple(items)))
+            domains.append(DomainView(domain.key, domain.title, items))
     return domains
 
 
