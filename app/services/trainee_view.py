@@ -114,12 +114,9 @@ def session_feedback(
         ratings=tuple(ratings),
         raters={r.id: raters[r.assignment_id][0] for r in ratings},
         item_keys=item_index(session, version).key_by_id,
-        amenders={
-            uid: name
-            for uid, name in session.execute(
-                select(User.id, User.full_name).where(User.id.in_(amenders))
-            )
-        },
+        amenders=dict(
+            session.execute(select(User.id, User.full_name).where(User.id.in_(amenders)))
+        ),
         amendments=amendments,
     )
 
