@@ -115,7 +115,7 @@ def session_feedback(
         raters={r.id: raters[r.assignment_id][0] for r in ratings},
         item_keys=item_index(session, version).key_by_id,
         amenders=dict(
-            session.execute(select(User.id, User.full_name).where(User.id.in_(amenders)))
+            session.execute(select(User.id, User.full_name).where(User.id.in_(amenders))).all()
         ),
         amendments=amendments,
     )
