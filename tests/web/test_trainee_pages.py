@@ -5,6 +5,7 @@ session, no master rating)."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Assignment, Rating, RecordedSession, User
+from app.domain.reliability.results import Estimate
 from app.domain.scoring import EvidenceInput, ItemScoreInput, SessionContext, applicable_item_keys
 from app.domain.vocabulary import Phase, Role
 from app.services.amendments import AmendmentRequest, ItemChange, amend_rating
@@ -21,6 +23,7 @@ from app.services.feedback import release
 from app.services.ratings import RatingContent, enter_master_rating, rubric_document, submit
 from app.services.readiness import sign_off
 from app.services.sessions import SessionCreate, register_session
+from app.services.trainee_view import own_readiness
 from app.services.users import create_user, get_program_by_slug, grant_role
 from tests.api.conftest import PASSWORD, World
 from tests.support.rated import admin_of, rate_sessions, user_id
@@ -254,3 +257,31 @@ def test_the_dashboard_shows_the_decision_and_every_reason(
     assert "Steady and safe work." in ready
     assert "entrustment level 4" in ready
     assert "other_trainee" not in ready
+
+
+def test_the_dashboard_draws_its_charts_inline_beside_their_numbers(
+    sign_in: SignIn, world: World, second_trainer: None, db_session: Session
+) -> None:
+    rate_sessions(db_session, "trainee@example.org", (4, 4))
+    trainee = sign_in("trainee")
+    first, again = (_text(trainee, "/p/alpha/trainee") for _ in range(2))
+    charts = re.findall(r"<svg.*?</svg>", first, re.DOTALL)
+    ids = [re.findall(r'<svg[^>]* id="([^"]+)"', c) for c in charts]
+    assert ids == [["domain-scores"], ["domain-trends"]]
+    assert charts == re.findall(r"<svg.*?</svg>", again, re.DOTALL), "drawn the same each time"
+    trainee_user = db_session.scalar(select(User).where(User.email == "trainee@example.org"))
+    assert trainee_user is not None
+    found = own_readiness(db_session, get_program_by_slug(db_session, "alpha"), trainee_user)
+    assert found is not None
+    scores, trends = charts
+    for d in found.result.domains:
+        # The chart's description and the table beside it carry the same figures.
+        assert isinstance(d.score, Estimate)
+        assert f"{d.key}. {d.title}: {d.score.value:.2f}" in scores
+        assert f'<th scope="row">{d.key}. {d.title}</th>' in first
+        assert f"{d.key}. {d.title}: " in trends
+    for s in found.result.sessions:
+        assert s.session_date.isoformat() in trends
+    assert 'role="img"' in scores
+    assert '<table class="domains">' in first
+    assert '<table class="trends">' in first

@@ -18,6 +18,13 @@ from app.domain.anchors import anchor_level
 from app.domain.readiness import ReadinessResult
 from app.domain.reliability.results import Estimate, Result
 from app.domain.vocabulary import Role
+from app.exports.charts_trainee import (
+    Chart,
+    DomainBar,
+    DomainSeries,
+    domain_scores_chart,
+    domain_trends_chart,
+)
 from app.services.ratings import rubric_document
 from app.services.readiness import decisions_of
 from app.services.trainee_view import (
@@ -75,6 +82,28 @@ def _domain_rows(result: ReadinessResult) -> list[DomainRow]:
     return rows
 
 
+def _charts(
+    rows: Sequence[DomainRow], result: ReadinessResult, scale: tuple[int, int]
+) -> tuple[Chart, Chart]:
+    """Domain scores against their minimums, and each domain's session means over time."""
+    bars = [DomainBar(d.key, d.title, d.score, d.ci95, d.threshold) for d in rows]
+    series = [
+        DomainSeries(
+            d.key,
+            d.title,
+            tuple(
+                (s.session_date, s.domain_means[d.key])
+                for s in result.sessions
+                if d.key in s.domain_means
+            ),
+            d.threshold,
+            d.trend,
+        )
+        for d in rows
+    ]
+    return domain_scores_chart(bars, scale), domain_trends_chart(series, scale)
+
+
 def _rating_mean(rating: Rating) -> float | None:
     given = [s.score for s in rating.scores if s.score is not None]
     return sum(given) / len(given) if given else None
@@ -98,13 +127,17 @@ def dashboard(request: Request, ctx: TraineePage, session: SessionDep) -> Respon
     if found is not None:
         result = found.result
         rubric = rubric_document(found.version)
+        domains = _domain_rows(result)
+        scores_chart, trends_chart = _charts(domains, result, (rubric.scale.min, rubric.scale.max))
         context |= {
             "result": result,
             "rubric": rubric,
             "missing": explain(result.missing, rubric),
             "unmet": explain(result.unmet, rubric),
             "notes": explain(result.notes, rubric),
-            "domains": _domain_rows(result),
+            "domains": domains,
+            "scores_chart": scores_chart,
+            "trends_chart": trends_chart,
             "trend": [TrendPoint(s.session_date, dict(s.domain_means)) for s in result.sessions],
         }
     return render(request, "trainee/dashboard.html", context)
