@@ -8,8 +8,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -20,6 +21,9 @@ from app.config import get_settings
 from app.db.engine import unit_of_work
 from app.domain.vocabulary import Role
 from app.services.errors import ServiceError
+
+if TYPE_CHECKING:
+    from app.services.reports import ProgramReport, TraineeReport
 
 app = typer.Typer(
     help="Guiding Hand: competency assessment for psychedelic-assisted psychotherapy.",
@@ -36,6 +40,7 @@ programs_app = typer.Typer(help="Programs and their cohorts.", no_args_is_help=T
 certificates_app = typer.Typer(help="Signed certificates.", no_args_is_help=True)
 import_app = typer.Typer(help="Bring records in from files.", no_args_is_help=True)
 export_app = typer.Typer(help="Write records out as files.", no_args_is_help=True)
+reports_app = typer.Typer(help="Reports as PDF, CSV or JSON.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rubrics_app, name="rubrics")
 app.add_typer(programs_app, name="programs")
@@ -45,6 +50,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(certificates_app, name="certificates")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+app.add_typer(reports_app, name="reports")
 
 SCHEMA_PATH = Path("rubrics/rubric.schema.json")
 EXIT_FAILURE = 1
@@ -570,6 +576,149 @@ def export_ratings(
     except OSError as exc:
         fail(f"{output}: cannot write: {exc.strerror}")
     typer.echo(f"wrote {len(scores)} item scores to {output}")
+
+
+class ReportFormat(StrEnum):
+    pdf = "pdf"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = Annotated[ReportFormat, typer.Option("--format", help="What to write.")]
+OutputOption = Annotated[
+    Path | None, typer.Option(help="File to write (default: standard output).")
+]
+
+
+def _write_report(content: bytes | str, output: Path | None, what: str) -> None:
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        fail(f"{output}: cannot write: {exc.strerror}")
+    typer.echo(f"wrote {what} to {output} ({len(data):,} bytes)", err=True)
+
+
+def _json_text(data: object) -> str:
+    import json
+
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+@reports_app.command("trainee")
+def reports_trainee(
+    trainee: Annotated[str, typer.Argument(help="The trainee's e-mail address.")],
+    program: Annotated[str, typer.Option(help="Program slug.")],
+    output_format: FormatOption = ReportFormat.pdf,
+    output: OutputOption = None,
+) -> None:
+    """A trainee's readiness report: decision and reasons, domains, trends, strengths and
+    growth areas, and the sessions used as evidence (every complete session)."""
+    from app.console import DelayedProgress
+    from app.services.errors import NotFoundError
+    from app.services.reports import trainee_id_by_email, trainee_report
+    from app.services.users import get_program_by_slug
+
+    with DelayedProgress("trainee report") as progress:
+        with transaction() as session:
+            target = get_program_by_slug(session, program)
+            try:
+                found = trainee_report(
+                    session, target, trainee_id_by_email(session, target, trainee), viewer=None
+                )
+            except NotFoundError as exc:
+                fail(str(exc), EXIT_USAGE)
+        progress.update(1, 2)
+        content = _render_trainee(found, output_format)
+    _write_report(content, output, f"the {output_format.value} report of {found.trainee_email}")
+
+
+def _render_trainee(report: TraineeReport, output_format: ReportFormat) -> bytes | str:
+    if output_format is ReportFormat.pdf:
+        from app.exports.pdf import trainee_report_pdf
+
+        return trainee_report_pdf(report)
+    if output_format is ReportFormat.csv:
+        from app.exports.report_csv import trainee_report_csv
+
+        return trainee_report_csv(report)
+    from app.exports.report_json import trainee_report_json
+
+    return _json_text(trainee_report_json(report))
+
+
+@reports_app.command("program")
+def reports_program(
+    program: Annotated[str, typer.Option(help="Program slug.")],
+    output_format: FormatOption = ReportFormat.pdf,
+    output: OutputOption = None,
+) -> None:
+    """The program report: the cohort readiness matrix, inter-rater reliability per item,
+    rater quality and the D-study, from complete sessions."""
+    from app.console import DelayedProgress
+    from app.services.reports import PROGRAM_STEPS, program_report
+    from app.services.users import get_program_by_slug
+
+    total = PROGRAM_STEPS + 1  # the figures, then the file
+    with DelayedProgress(f"program report of {program}") as progress:
+        with transaction() as session:
+            target = get_program_by_slug(session, program)
+            found = program_report(
+                session, target, progress=lambda done, _: progress.update(done, total)
+            )
+        content = _render_program(found, output_format)
+        progress.update(total, total)
+    _write_report(content, output, f"the {output_format.value} report of {program}")
+
+
+def _render_program(report: ProgramReport, output_format: ReportFormat) -> bytes | str:
+    if output_format is ReportFormat.pdf:
+        from app.exports.pdf import program_report_pdf
+
+        return program_report_pdf(report)
+    if output_format is ReportFormat.csv:
+        from app.exports.report_csv import program_report_csv
+
+        return program_report_csv(report)
+    from app.exports.report_json import program_report_json
+
+    return _json_text(program_report_json(report))
+
+
+@reports_app.command("certificate")
+def reports_certificate(
+    certificate: Annotated[str, typer.Argument(help="The certificate's id (as on /verify).")],
+    output_format: FormatOption = ReportFormat.pdf,
+    output: OutputOption = None,
+) -> None:
+    """A certificate as issued: the PDF to print (with its verification code and address),
+    its fields as CSV, or the signed file as JSON (what `certificates verify` checks)."""
+    from app.services.certificates import certificate_by_public_id, signed_document
+    from app.services.errors import NotFoundError
+    from app.services.reports import certificate_report_of
+
+    content: bytes | str
+    with transaction() as session:
+        try:
+            found, program = certificate_by_public_id(session, certificate.strip())
+        except NotFoundError as exc:
+            fail(str(exc), EXIT_USAGE)
+        if output_format is ReportFormat.json:
+            content = signed_document(found, program)
+        report = certificate_report_of(found, program)
+    if output_format is ReportFormat.pdf:
+        from app.exports.pdf import certificate_pdf
+
+        content = certificate_pdf(report)
+    elif output_format is ReportFormat.csv:
+        from app.exports.report_csv import certificate_report_csv
+
+        content = certificate_report_csv(report)
+    _write_report(content, output, f"certificate {report.certificate_id} as {output_format.value}")
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from app.api import (
     ratings,
     readiness,
     reliability,
+    reports,
     rubrics,
     sessions,
 )
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(harm.router)
     api.include_router(readiness.router)
     api.include_router(quality.router)
+    api.include_router(reports.router)
     api.include_router(certificates.router)
     api.include_router(audit.router)
     api.include_router(imports.router)

@@ -11,12 +11,14 @@ from pydantic import Field
 from app.api.common import HIDDEN, WRITE, Id
 from app.api.deps import SessionDep
 from app.api.policies import PUBLIC, ProgramAdmin, ProgramMember
+from app.api.reports import CSV, PDF, attachment, file_responses, release
 from app.api.schemas.base import ReadModel, RequestModel
 from app.db.models import Certificate
 from app.domain.certificates import verification_code
-from app.domain.vocabulary import Role
+from app.exports.pdf import certificate_pdf
+from app.exports.report_csv import certificate_report_csv
 from app.services import certificates as certificate_service
-from app.services.errors import NotFoundError
+from app.services.reports import certificate_report
 from app.services.signing_keys import public_key_pem
 from app.services.users import get_program_by_slug
 from app.web.pages.verification import verification_page, wants_page
@@ -86,14 +88,44 @@ def download(
     ctx: ProgramMember, session: SessionDep, certificate_id: str = CertificateId
 ) -> Response:
     """The signed file (canonical JSON), for the program's admins and its own trainee."""
-    certificate = certificate_service.program_certificate(session, ctx.program, certificate_id)
-    if Role.admin not in ctx.roles and certificate.trainee_id != ctx.user.id:
-        raise NotFoundError(f"certificate: no certificate {certificate_id} in {ctx.program.slug}")
+    certificate = certificate_service.visible_certificate(
+        session, ctx.program, certificate_id, viewer=ctx.user, roles=ctx.roles
+    )
     return Response(
         certificate_service.signed_document(certificate, ctx.program),
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{certificate_id}.json"'},
     )
+
+
+@router.get(
+    "/certificates/{certificate_id}.pdf",
+    response_class=Response,
+    responses=file_responses(PDF, "The certificate on A4, with its verification code"),
+)
+def download_pdf(
+    ctx: ProgramMember, session: SessionDep, certificate_id: str = CertificateId
+) -> Response:
+    """The certificate to print: trainee, program, rubric and decision, the evidence and its
+    reliability, the issuer, and the code and address that verify it."""
+    report = certificate_report(session, ctx.program, certificate_id, viewer=ctx.user,
+                                roles=ctx.roles)  # fmt: skip
+    release(session)
+    return attachment(certificate_pdf(report), PDF, f"{certificate_id}.pdf")
+
+
+@router.get(
+    "/certificates/{certificate_id}.csv",
+    response_class=Response,
+    responses=file_responses("text/csv", "The certificate's fields, one a row"),
+)
+def download_csv(
+    ctx: ProgramMember, session: SessionDep, certificate_id: str = CertificateId
+) -> Response:
+    """The certificate's content as CSV, for the program's records."""
+    report = certificate_report(session, ctx.program, certificate_id, viewer=ctx.user,
+                                roles=ctx.roles)  # fmt: skip
+    return attachment(certificate_report_csv(report), CSV, f"{certificate_id}.csv")
 
 
 @router.post("/certificates/{certificate_id}/revoke", responses=WRITE)

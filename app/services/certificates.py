@@ -164,6 +164,32 @@ def program_certificate(session: Session, program: Program, public_id: str) -> C
     return certificate
 
 
+def certificate_by_public_id(session: Session, public_id: str) -> tuple[Certificate, Program]:
+    """Any certificate and its program, for the operator of the command line."""
+    certificate = session.scalar(select(Certificate).where(Certificate.public_id == public_id))
+    if certificate is None:
+        raise NotFoundError(f"certificate: no certificate {public_id}")
+    program = session.get(Program, certificate.program_id)
+    assert program is not None  # a foreign key
+    return certificate, program
+
+
+def visible_certificate(
+    session: Session,
+    program: Program,
+    public_id: str,
+    *,
+    viewer: User,
+    roles: frozenset[Role],
+) -> Certificate:
+    """A certificate for the program's admins and its own trainee; for anyone else it does
+    not exist."""
+    certificate = program_certificate(session, program, public_id)
+    if Role.admin not in roles and certificate.trainee_id != viewer.id:
+        raise NotFoundError(f"certificate: no certificate {public_id} in {program.slug}")
+    return certificate
+
+
 def certificates_of(session: Session, program: Program) -> list[Certificate]:
     return list(
         session.scalars(

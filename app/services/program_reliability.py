@@ -29,6 +29,7 @@ from app.domain.reliability.krippendorff import Level
 from app.domain.reliability.panel import ReliabilityReport, reliability_panel
 from app.domain.vocabulary import Phase, RatingStatus
 from app.services.errors import NotFoundError
+from app.services.evidence import session_complete
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class RatingSelection:
     date_from: date | None = None
     date_to: date | None = None
     rater_ids: Collection[int] | None = None
+    # Only sessions whose assigned ratings are all in, as readiness and rater quality read
+    # them: what a report shows then never moves while someone still rates a session.
+    complete_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ def _query(selection: RatingSelection) -> Select[int, int, int | None, str, str]
         q = q.where(RecordedSession.session_date <= selection.date_to)
     if selection.rater_ids is not None:
         q = q.where(Assignment.rater_id.in_(list(selection.rater_ids)))
+    if selection.complete_only:
+        q = q.where(session_complete())
     return q
 
 

@@ -576,6 +576,31 @@ def _readiness() -> list[Row]:
     ]  # fmt: skip
 
 
+def _reports() -> list[Row]:
+    own = expect(200, other_trainee=HIDDEN, other_admin=HIDDEN)
+    others = expect(200, trainee=HIDDEN, other_admin=HIDDEN)
+    rows: list[Row] = []
+    for extension in ("json", "csv", "pdf"):
+        report = P + "/trainees/{trainee_id}/report." + extension
+        rows += [
+            Row("GET", report, "alpha", "the trainee's own", own, "user.trainee"),
+            Row("GET", report, "beta-in-alpha", "beta's trainee", nobody(), "user.beta_trainee"),
+            Row("GET", report, "alpha-in-beta", "alpha's trainee", nobody(), "user.trainee"),
+        ]  # fmt: skip
+        if extension != "pdf":  # the same service: a PDF costs a second to render
+            rows.append(Row("GET", report, "alpha", "the other trainee's", others,
+                            "user.other_trainee"))  # fmt: skip
+        program = P + "/reports/program." + extension
+        # Names and cohorts are in the JSON and CSV; the PDF's text is compressed.
+        beta = to(["other_admin"], Secret.BETA_TRAINEE, Secret.BETA_COHORT)
+        rows += [
+            Row("GET", program, "alpha", "the program's report", admin(200)),
+            Row("GET", program, "beta", "another program's report", beta_admin(200),
+                shows=beta if extension != "pdf" else {}),
+        ]  # fmt: skip
+    return rows
+
+
 def _quality() -> list[Row]:
     return [
         Row("GET", P + "/rater-quality", "alpha", "the program's raters", admin(200)),
@@ -605,7 +630,7 @@ def _harm() -> list[Row]:
 def _certificates() -> list[Row]:
     issue = P + "/trainees/{trainee_id}/certificates"
     absent = "00000000-0000-4000-8000-000000000000"
-    files = P + "/certificates/{certificate_id}.json"
+    files = P + "/certificates/{certificate_id}"
     revoke = P + "/certificates/{certificate_id}/revoke"
     reason = body({"reason": "appeal upheld"})
     return [
@@ -615,8 +640,9 @@ def _certificates() -> list[Row]:
         Row("POST", issue, "alpha-in-beta", "alpha's trainee", nobody(), "user.trainee"),
         Row("GET", P + "/certificates", "alpha", "the program's certificates", admin(200)),
         Row("GET", P + "/certificates", "beta", "another program's", beta_admin(200)),
-        Row("GET", files, "alpha", "no such certificate", nobody(),
-            url=f"/api/v1/programs/alpha/certificates/{absent}.json"),
+        *(Row("GET", f"{files}.{extension}", "alpha", "no such certificate", nobody(),
+              url=f"/api/v1/programs/alpha/certificates/{absent}.{extension}")
+          for extension in ("json", "pdf", "csv")),
         Row("POST", revoke, "alpha", "no such certificate", nobody(), call=reason,
             url=f"/api/v1/programs/alpha/certificates/{absent}/revoke"),
         Row("GET", "/verify/{certificate_id}", "public", "anyone checks a certificate",
@@ -628,8 +654,8 @@ def _certificates() -> list[Row]:
 
 ROWS: list[Row] = [
     *_public(), *_account(), *_programs(), *_sessions(), *_assignments(), *_conflicts(),
-    *_own_ratings(), *_session_ratings(), *_feedback(), *_files(), *_readiness(), *_quality(),
-    *_certificates(), *_harm(),
+    *_own_ratings(), *_session_ratings(), *_feedback(), *_files(), *_readiness(), *_reports(),
+    *_quality(), *_certificates(), *_harm(),
 ]  # fmt: skip
 CASES = [pytest.param(row, actor, id=f"{row.method} {row.route} [{row.scope}: {row.variant}] "
                       f"as {actor}") for row in ROWS for actor in ACTORS]  # fmt: skip

@@ -612,6 +612,15 @@ class BlindRating(RuleBasedStateMachine):
         peers_ratings = {a.rating["id"] for a in recorded.assignments
                          if a.rating is not None and a.rater != reader}  # fmt: skip
         assert not peers_ratings & set(quality.json()["straight_lined_rating_ids"])
+        # The program report counts a trainee's evidence sessions: not one still being rated.
+        report = self.call(reader, "GET", "/reports/program.json")
+        assert report.status_code == 200, report.text
+        [row] = [t for t in report.json()["trainees"]
+                 if t["trainee_id"] == self.world.ids[recorded.trainee]]  # fmt: skip
+        assert row["n_sessions"] == len(self.model.evidence(recorded.trainee)), (
+            f"the program report counts session {sid}, which {reader} still rates"
+        )
+        assert not peers_ratings & set(report.json()["rater_quality"]["straight_lined_rating_ids"])
         # The ratings export holds every submitted rating: none of a session one still rates.
         export = self.call(reader, "GET", "/ratings.csv")
         assert export.status_code == 200, export.text
@@ -692,23 +701,24 @@ class BlindRating(RuleBasedStateMachine):
         """The trainee's readiness: staff see every complete session, the trainee the released
         ones, anyone else nothing."""
         template = "/trainees/{}/readiness"
+        report_template = "/trainees/{}/report.json"
         trainee = self.world.ids[recorded.trainee]
         live = self.call(reader, "GET", template.format(trainee))
         decisions = self.call(reader, "GET", f"{template}/decisions".format(trainee))
-        if reader in STAFF:
-            assert live.status_code == 200, live.text
-            sessions = {s["session_id"] for s in live.json()["assessment"]["sessions"]}
-            assert sessions == self.model.evidence(recorded.trainee), (reader, sessions)
+        report = self.call(reader, "GET", report_template.format(trainee))
+        if reader in STAFF or reader == recorded.trainee:
+            evidence = self.model.evidence(recorded.trainee, released_only=reader not in STAFF)
+            for what, response in (("readiness", live), ("report", report)):
+                assert response.status_code == 200, response.text
+                sessions = {s["session_id"] for s in response.json()["assessment"]["sessions"]}
+                assert sessions == evidence, (reader, what, sessions)
             assert decisions.status_code == 200, decisions.text
-        elif reader == recorded.trainee:
-            assert live.status_code == 200, live.text
-            sessions = {s["session_id"] for s in live.json()["assessment"]["sessions"]}
-            assert sessions == self.model.evidence(reader, released_only=True), sessions
-            assert decisions.status_code == 200, decisions.text
-            assert all(d["snapshot"] is None for d in decisions.json())
+            if reader not in STAFF:
+                assert all(d["snapshot"] is None for d in decisions.json())
         else:
             self.like_absent(reader, "GET", template, trainee, live)
             self.like_absent(reader, "GET", template + "/decisions", trainee, decisions)
+            self.like_absent(reader, "GET", report_template, trainee, report)
         summary = self.call(reader, "GET", "/readiness")
         assert summary.status_code == (200 if reader in STAFF else 404), summary.text
 
@@ -775,6 +785,8 @@ COVERED = {
     ("GET", "/api/v1/programs/{program}/trainees/{trainee_id}/readiness/decisions"),
     ("POST", "/api/v1/programs/{program}/trainees/{trainee_id}/readiness/decisions"),
     ("GET", "/api/v1/programs/{program}/rater-quality"),
+    ("GET", "/api/v1/programs/{program}/trainees/{trainee_id}/report.json"),
+    ("GET", "/api/v1/programs/{program}/reports/program.json"),
 }
 # Routes that never touch a session's ratings or assignments, with the reason.
 UNRELATED = {
@@ -808,6 +820,13 @@ UNRELATED = {
         "issued for a READY decision, which needs more sessions than an example makes"
     ),
     ("GET", "/api/v1/programs/{program}/certificates/{certificate_id}.json"): "certificates",
+    ("GET", "/api/v1/programs/{program}/certificates/{certificate_id}.pdf"): "certificates",
+    ("GET", "/api/v1/programs/{program}/certificates/{certificate_id}.csv"): "certificates",
+    # The same report as .json (which the machine reads), rendered: one service call each.
+    ("GET", "/api/v1/programs/{program}/trainees/{trainee_id}/report.csv"): "report.json, as CSV",
+    ("GET", "/api/v1/programs/{program}/trainees/{trainee_id}/report.pdf"): "report.json, as PDF",
+    ("GET", "/api/v1/programs/{program}/reports/program.csv"): "program.json, as CSV",
+    ("GET", "/api/v1/programs/{program}/reports/program.pdf"): "program.json, as PDF",
     ("POST", "/api/v1/programs/{program}/certificates/{certificate_id}/revoke"): "certificates",
     ("GET", "/verify/{certificate_id}"): "certificates",
     ("GET", "/keys/{program}.pem"): "a public key",

@@ -18,7 +18,7 @@ from app.domain.anchors import anchor_level
 from app.domain.readiness import ReadinessResult
 from app.domain.reliability.results import Estimate, Result
 from app.domain.vocabulary import Role
-from app.exports.charts_trainee import (
+from app.exports.charts import (
     Chart,
     DomainBar,
     DomainSeries,

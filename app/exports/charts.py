@@ -1,22 +1,18 @@
-"""The trainee dashboard's charts as SVG: byte-deterministic, each with a text alternative.
+"""Report charts as SVG: byte-deterministic, and each with a text alternative.
 
-Domain scores against their minimums, and each domain's session means over time. Every
-chart carries a ``<title>`` and a ``<desc>`` (named by ``aria-labelledby``) that say in
-words what it shows, and the page puts the same numbers in a table beside it, so a screen
-reader loses nothing the picture holds. The SVG is inlined into the page; the CSP allows its
-``<style>`` and it contains no script.
+The same SVG goes into the PDF and, inline, into web pages, so every chart carries a
+``<title>`` and a ``<desc>`` (named by ``aria-labelledby``) that say in words what it shows:
+a screen reader, or a reader of the PDF's text, loses nothing the picture holds.
 
 Determinism is what makes golden-file tests possible: matplotlib's defaults are reset for
 every chart (a local matplotlibrc changes nothing), element ids are hashed from the chart's
 own id (``svg.hashsalt``) instead of random, the date and creator metadata are left out,
 and text stays text (``svg.fonttype="none"``) laid out with the DejaVu Sans metrics that
-matplotlib ships, at a fixed size. matplotlib's settings are process-wide, so charts are
-drawn one at a time under a lock: two requests drawing at once would otherwise swap each
-other's settings.
-
-The names and signatures are those of the report charts, so both draw from the same data
-the same way.
+matplotlib ships. matplotlib's settings are process-wide, so charts are drawn one at a time
+under a lock: two requests drawing at once would otherwise swap each other's settings.
 """
+
+from __future__ import annotations
 
 import io
 import math
@@ -31,17 +27,22 @@ from typing import Any
 
 import matplotlib
 import matplotlib.style
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.typing import RcKeyType
 
 __all__ = [
     "Chart",
+    "DStudyCurve",
     "DomainBar",
     "DomainSeries",
+    "d_study_chart",
     "domain_scores_chart",
     "domain_trends_chart",
+    "irr_heatmap",
 ]
 
 INK = "#1f2933"
@@ -53,7 +54,7 @@ LINE = "#2b6a8e"
 MEETS_FILL = "#9ec3d9"
 BELOW_FILL = "#f0b27a"
 FONT = "DejaVu Sans"
-WIDTH_IN = 6.3  # as wide as the report charts: the text width of an A4 page, 2 cm margins
+WIDTH_IN = 6.3  # the text width of an A4 page with 2 cm margins, in inches
 _LOCK = threading.Lock()
 _RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
@@ -73,6 +74,8 @@ _RC: dict[RcKeyType, Any] = {
     "legend.frameon": False,
     "legend.fontsize": 7.5,
 }
+# Light to dark blue; agreement below 0 shares the lightest colour (the number says the rest).
+_AGREEMENT = LinearSegmentedColormap.from_list("agreement", ["#f4f7fa", "#9ec3d9", "#1c4966"])
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,15 @@ class DomainSeries:
     points: tuple[tuple[date, float], ...]
     threshold: float | None
     trend: float | None
+
+
+@dataclass(frozen=True)
+class DStudyCurve:
+    """Phi for one number of raters over the numbers of sessions (None where undefined)."""
+
+    n_raters: int
+    sessions: tuple[int, ...]
+    phi: tuple[float | None, ...]
 
 
 # --- drawing --------------------------------------------------------------------------
@@ -150,6 +162,10 @@ def _quiet(ax: Axes) -> None:
     """Only the left and bottom spines: less ink, the same information."""
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(length=3)
+
+
+def _number(value: float | None, decimals: int = 2) -> str:
+    return "not estimable" if value is None or not math.isfinite(value) else f"{value:.{decimals}f}"
 
 
 def _signed(value: float) -> str:
@@ -264,4 +280,110 @@ def domain_trends_chart(
             ax.grid(axis="y", color=GRID, linewidth=0.6)
             ax.set_axisbelow(True)
             _quiet(ax)
+        return _render(fig, chart_id, title, description)
+
+
+def irr_heatmap(
+    items: Sequence[tuple[str, str]],
+    coefficients: Sequence[tuple[str, str]],
+    values: Sequence[Sequence[float | None]],
+    *,
+    chart_id: str = "irr-heatmap",
+) -> Chart:
+    """Agreement per item (rows: key and title) and coefficient (columns: name and label).
+
+    Cells are shaded from 0 (light) to 1 (dark) and carry their value; an undefined
+    coefficient is a blank grey cell marked with a dash.
+    """
+    title = "Inter-rater reliability per item"
+    labels = [label for _, label in coefficients]
+    rows = []
+    for (key, _), row in zip(items, values, strict=True):
+        cells = ", ".join(f"{label} {_number(v)}" for label, v in zip(labels, row, strict=True))
+        rows.append(f"{key}: {cells}")
+    description = (
+        "Heat map of agreement coefficients per rubric item, shaded from 0 (light) to 1 "
+        "(dark). " + ("; ".join(rows) if rows else "No item has ratings from two raters") + "."
+    )
+    with _drawing(chart_id):
+        fig = _figure(0.9 + 0.2 * max(1, len(items)))
+        ax = fig.add_subplot()
+        grid = np.ma.masked_invalid(
+            np.array(
+                [[math.nan if v is None else v for v in row] for row in values], dtype=float
+            ).reshape(len(values), len(coefficients))
+        )
+        cmap = _AGREEMENT.with_extremes(bad="#eceff1")
+        image = ax.pcolormesh(grid, cmap=cmap, vmin=0.0, vmax=1.0, edgecolors="white",
+                              linewidth=0.8)  # fmt: skip
+        ax.set_xlim(0, len(coefficients))
+        ax.set_ylim(max(1, len(values)), 0)
+        for r, row in enumerate(values):
+            for c, v in enumerate(row):
+                shown = "–" if v is None or not math.isfinite(v) else f"{v:.2f}"
+                dark = v is not None and math.isfinite(v) and v > 0.62
+                ax.text(c + 0.5, r + 0.5, shown, ha="center", va="center", fontsize=6.5,
+                        color="white" if dark else INK)  # fmt: skip
+        names = [f"{k}  {t[:34] + '…' if len(t) > 35 else t}" for k, t in items]
+        ax.set_yticks([r + 0.5 for r in range(len(items))], names)
+        ax.set_xticks([c + 0.5 for c in range(len(coefficients))],
+                      [label.replace(" ", "\n", 1) for label in labels])  # fmt: skip
+        ax.xaxis.tick_top()
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02, aspect=30)
+        bar.outline.set_visible(False)
+        bar.ax.tick_params(length=0, labelsize=6.5)
+        return _render(fig, chart_id, title, description)
+
+
+def d_study_chart(
+    curves: Sequence[DStudyCurve], target: float, *, chart_id: str = "d-study"
+) -> Chart:
+    """Phi against the number of sessions per trainee, one line per number of raters."""
+    title = "D-study: dependability by raters and sessions"
+    parts = []
+    for c in curves:
+        reached = next(
+            (n for n, p in zip(c.sessions, c.phi, strict=True) if p is not None and p >= target),
+            None,
+        )
+        at = (
+            f"reaches {target:.2f} at {reached} sessions" if reached is not None
+            else f"stays below {target:.2f} up to {max(c.sessions)} sessions"
+        )  # fmt: skip
+        last = c.phi[-1] if c.phi else None
+        parts.append(
+            f"{c.n_raters} rater{'s' if c.n_raters != 1 else ''}: {at} "
+            f"(Phi {_number(last)} at {max(c.sessions)})"
+        )
+    description = (
+        f"Line chart of Phi against sessions per trainee; target {target:.2f} dashed. "
+        + "; ".join(parts)
+        + "."
+    )
+    shades = ["#9ec3d9", "#6aa2c4", "#2b6a8e", "#1c4966", "#0d2a3d"]
+    with _drawing(chart_id):
+        fig = _figure(2.5)
+        ax = fig.add_subplot()
+        for i, c in enumerate(curves):
+            points = [(n, p) for n, p in zip(c.sessions, c.phi, strict=True) if p is not None]
+            if not points:
+                continue
+            ax.plot([n for n, _ in points], [p for _, p in points], marker="o", markersize=2.5,
+                    linewidth=1.2, color=shades[min(i, len(shades) - 1)],
+                    label=f"{c.n_raters} rater{'s' if c.n_raters != 1 else ''}")  # fmt: skip
+        ax.axhline(target, color=INK, linewidth=0.8, linestyle=(0, (4, 2)))
+        ax.text(0.01, target + 0.015, f"target {target:.2f}", transform=ax.get_yaxis_transform(),
+                va="bottom", fontsize=7, color=INK)  # fmt: skip
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("sessions per trainee")
+        ax.set_ylabel("Phi")
+        if curves:
+            ax.set_xticks(sorted({n for c in curves for n in c.sessions}))
+        ax.grid(color=GRID, linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.legend(loc="lower right")
+        _quiet(ax)
         return _render(fig, chart_id, title, description)
