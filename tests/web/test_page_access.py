@@ -144,6 +144,7 @@ ROWS = [
     ),
     # --- Trainee pages (app/web/pages/trainee.py) ---
     Row("GET", f"{P}/trainee", lambda s: "/p/alpha/trainee", trainee_only()),
+    Row("GET", f"{P}/trainee/report.pdf", lambda s: "/p/alpha/trainee/report.pdf", trainee_only()),
     Row("GET", f"{P}/trainee/sessions", lambda s: "/p/alpha/trainee/sessions", trainee_only()),
     Row(
         "GET",

@@ -5,11 +5,13 @@ session, no master rating)."""
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -285,3 +287,21 @@ def test_the_dashboard_draws_its_charts_inline_beside_their_numbers(
     assert 'role="img"' in scores
     assert '<table class="domains">' in first
     assert '<table class="trends">' in first
+
+
+def test_a_trainee_downloads_their_own_report(
+    sign_in: SignIn, world: World, second_trainer: None, db_session: Session
+) -> None:
+    rate_sessions(db_session, "trainee@example.org", (4, 4))
+    rate_sessions(db_session, "other_trainee@example.org", (2, 2), released=False)
+    dashboard = _text(sign_in("trainee"), "/p/alpha/trainee")
+    assert 'href="/p/alpha/trainee/report.pdf"' in dashboard
+    for actor, decision in (("trainee", "READY"), ("other_trainee", "INSUFFICIENT_EVIDENCE")):
+        response = sign_in(actor).get("/p/alpha/trainee/report.pdf")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/pdf"
+        assert "attachment" in response.headers["content-disposition"]
+        pages = PdfReader(io.BytesIO(response.content)).pages
+        words = " ".join(p.extract_text() for p in pages).split()
+        assert decision in words
+        assert ("other_trainee" in words) == (actor == "other_trainee")

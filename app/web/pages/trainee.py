@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from app.api.common import Id
 from app.api.deps import SessionDep
+from app.api.reports import PDF, attachment, release
 from app.db.models import Rating
 from app.domain.anchors import anchor_level
 from app.domain.readiness import ReadinessResult
@@ -25,8 +26,10 @@ from app.exports.charts import (
     domain_scores_chart,
     domain_trends_chart,
 )
+from app.exports.pdf import trainee_report_pdf
 from app.services.ratings import rubric_document
 from app.services.readiness import decisions_of
+from app.services.reports import trainee_report
 from app.services.trainee_view import (
     TRAINEE,
     SessionFeedback,
@@ -141,6 +144,15 @@ def dashboard(request: Request, ctx: TraineePage, session: SessionDep) -> Respon
             "trend": [TrendPoint(s.session_date, dict(s.domain_means)) for s in result.sessions],
         }
     return render(request, "trainee/dashboard.html", context)
+
+
+@router.get("/report.pdf")
+def report_pdf(ctx: TraineePage, session: SessionDep) -> Response:
+    """The trainee's own readiness report as PDF, as the reports API gives it to them."""
+    report = trainee_report(session, ctx.program, ctx.user.id, viewer=ctx.user, roles=TRAINEE)
+    release(session)
+    name = f"{ctx.program.slug}-my-readiness-report.pdf"
+    return attachment(trainee_report_pdf(report), PDF, name)
 
 
 @router.get("/sessions")
