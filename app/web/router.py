@@ -15,6 +15,7 @@ from app.web.pages import (
     auth,
     home,
     rubrics,
+    trainee,
     trainer,
 )
 
@@ -30,3 +31,4 @@ router.include_router(admin_reliability.router)
 router.include_router(admin_downloads.router)
 router.include_router(admin_audit.router)
 router.include_router(rubrics.router)
+router.include_router(trainee.router)

@@ -505,6 +505,7 @@ class BlindRating(RuleBasedStateMachine):
         if recorded.pending(reader):
             self.blind(reader, recorded, "ratings", ratings)
         self.read_comparison_page(reader, recorded, expected, program)
+        self.read_trainee_pages(reader, recorded, expected, program)
 
     def read_comparison_page(
         self, reader: str, recorded: ModelSession, expected: list[Json] | None, program: str | None
@@ -530,6 +531,27 @@ class BlindRating(RuleBasedStateMachine):
             steady = _CSRF.sub(r"\1-", page.text)
             self.blind(reader, recorded, "comparison page",
                        httpx.Response(page.status_code, text=steady))  # fmt: skip
+
+    def read_trainee_pages(
+        self, reader: str, recorded: ModelSession, expected: list[Json] | None, program: str | None
+    ) -> None:
+        """The trainee's feedback page and session list show a session's comments exactly when
+        the API shows them to its trainee (never a master's), and to nobody else."""
+        base = f"/p/{program or self.world.slug}/trainee/sessions"
+        headers = {"cookie": f"gh_session={self.world.tokens[reader]}", "accept": "text/html"}
+        page = self.pages.get(f"{base}/{recorded.id}", headers=headers)
+        listing = self.pages.get(base, headers=headers)
+        shows = reader == recorded.trainee and expected is not None
+        assert page.status_code == (200 if shows else 404), (reader, page.text[:300])
+        assert listing.status_code == (200 if reader in TRAINEES else 404), reader
+        visible = {r["overall_comment"] for r in expected or () if shows and not r["master"]}
+        for a in recorded.assignments:
+            comment = a.rating and a.rating["overall_comment"]
+            for what, response in (("feedback page", page), ("session list", listing)):
+                if comment and response.status_code == 200:
+                    assert (html.escape(comment) in response.text) == (comment in visible), (
+                        f"{reader}'s trainee {what} and the model differ on {comment!r}"
+                    )
 
     def read_blind(self, reader: str, recorded: ModelSession) -> None:
         """What a reader who still owes a rating of the session gets, route by route."""

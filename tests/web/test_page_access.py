@@ -50,6 +50,11 @@ def admin_only(ok: int = 200) -> dict[str, int]:
     return {**staff(404), "admin": ok}
 
 
+def trainee_only(ok: int = 200) -> dict[str, int]:
+    """Each trainee's own pages: every trainee of the program has them, nobody else."""
+    return {**staff(404), "trainee": ok, "other_trainee": ok}
+
+
 def public(ok: int = 200, signed_in: int | None = None) -> dict[str, int]:
     return {a: (ok if a == "anonymous" or signed_in is None else signed_in) for a in ACTORS}
 
@@ -240,6 +245,17 @@ ROWS = [
         signed_in(200),
     ),
     # end of the admin-pages block
+    # --- Trainee pages (app/web/pages/trainee.py) ---
+    Row("GET", f"{P}/trainee", lambda s: "/p/alpha/trainee", trainee_only()),
+    Row("GET", f"{P}/trainee/report.pdf", lambda s: "/p/alpha/trainee/report.pdf", trainee_only()),
+    Row("GET", f"{P}/trainee/sessions", lambda s: "/p/alpha/trainee/sessions", trainee_only()),
+    Row(
+        "GET",
+        f"{P}/trainee/sessions/{{session_id}}",
+        lambda s: f"/p/alpha/trainee/sessions/{s.recorded.id}",
+        trainee_only(404),
+    ),  # unreleased: not even its trainee reads it (tests/web/test_trainee_pages.py)
+    # --- end of trainee pages ---
 ]
 
 
