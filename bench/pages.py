@@ -78,13 +78,25 @@ def _prepare(database_url: str) -> dict[str, list[str]]:
                 .where(User.email == TRAINER, Assignment.status == "submitted")
                 .order_by(RecordedSession.session_date.desc())
             ).first()
+            trainee = session.scalar(select(User.id).where(User.email == TRAINEE))
+            released = session.scalars(
+                select(RecordedSession.id)
+                .where(
+                    RecordedSession.trainee_id == trainee, RecordedSession.released_at.is_not(None)
+                )
+                .order_by(RecordedSession.session_date.desc())
+            ).first()
     finally:
         engine.dispose()
     return {
         TRAINER: ["/p/demo/trainer", f"/p/demo/assignments/{open_one}",
                   f"/p/demo/sessions/{compared}/comparison", "/p/demo/calibration"],
+        TRAINEE: ["/p/demo/trainee", "/p/demo/trainee/sessions",
+                  f"/p/demo/trainee/sessions/{released}"],
         ADMIN: ["/p/demo/admin", "/p/demo/admin/people", "/p/demo/admin/sessions",
-                f"/p/demo/admin/sessions/{compared}", "/p/demo/admin/audit",
+                f"/p/demo/admin/sessions/{compared}", "/p/demo/admin/readiness",
+                f"/p/demo/admin/trainees/{trainee}", "/p/demo/admin/reliability",
+                "/p/demo/admin/certificates", "/p/demo/admin/audit",
                 "/rubrics/pat-competency/1.0.0"],
     }  # fmt: skip
 

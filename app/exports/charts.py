@@ -14,16 +14,18 @@ under a lock: two requests drawing at once would otherwise swap each other's set
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from html import escape
-from typing import Any
+from typing import Any, ParamSpec
 
 import matplotlib
 import matplotlib.style
@@ -56,6 +58,38 @@ BELOW_FILL = "#f0b27a"
 FONT = "DejaVu Sans"
 WIDTH_IN = 6.3  # the text width of an A4 page with 2 cm margins, in inches
 _LOCK = threading.Lock()
+_CACHE_SIZE = 256
+_DRAWN: OrderedDict[str, Chart] = OrderedDict()
+_P = ParamSpec("_P")
+
+
+def _memoized(draw: Callable[_P, Chart]) -> Callable[_P, Chart]:
+    """Draw each distinct chart once per process.
+
+    A chart is a pure function of its arguments (the golden tests hold it to the byte), and
+    drawing costs tens to hundreds of milliseconds, while pages show the same figures to
+    every reader until a rating changes them. The key is the arguments' repr: frozen
+    dataclasses, tuples and numbers, which spell out every value.
+    """
+
+    @functools.wraps(draw)
+    def cached(*args: _P.args, **kwargs: _P.kwargs) -> Chart:
+        key = f"{draw.__name__}{args!r}{sorted(kwargs.items())!r}"
+        with _LOCK:
+            found = _DRAWN.get(key)
+            if found is not None:
+                _DRAWN.move_to_end(key)
+                return found
+        chart = draw(*args, **kwargs)
+        with _LOCK:
+            _DRAWN[key] = chart
+            while len(_DRAWN) > _CACHE_SIZE:
+                _DRAWN.popitem(last=False)
+        return chart
+
+    return cached
+
+
 _RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "font.family": FONT,
@@ -175,6 +209,7 @@ def _signed(value: float) -> str:
 # --- the charts -----------------------------------------------------------------------
 
 
+@_memoized
 def domain_scores_chart(
     bars: Sequence[DomainBar], scale: tuple[int, int], *, chart_id: str = "domain-scores"
 ) -> Chart:
@@ -226,6 +261,7 @@ def domain_scores_chart(
         return _render(fig, chart_id, title, description)
 
 
+@_memoized
 def domain_trends_chart(
     series: Sequence[DomainSeries], scale: tuple[int, int], *, chart_id: str = "domain-trends"
 ) -> Chart:
@@ -283,6 +319,7 @@ def domain_trends_chart(
         return _render(fig, chart_id, title, description)
 
 
+@_memoized
 def irr_heatmap(
     items: Sequence[tuple[str, str]],
     coefficients: Sequence[tuple[str, str]],
@@ -338,6 +375,7 @@ def irr_heatmap(
         return _render(fig, chart_id, title, description)
 
 
+@_memoized
 def d_study_chart(
     curves: Sequence[DStudyCurve], target: float, *, chart_id: str = "d-study"
 ) -> Chart:
