@@ -14,6 +14,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -147,7 +148,7 @@ class RatedEvidence:
     harm_flag: BoolArray
 
 
-def integer_rows(session: Session, statement: Select[*tuple[int, ...]], width: int) -> IntArray:
+def integer_rows(session: Session, statement: Select[*tuple[Any, ...]], width: int) -> IntArray:
     """The rows of a query selecting ``width`` integers, as an (n, width) array.
 
     Read from the driver's cursor a batch at a time: at half a million rows, SQLAlchemy's
