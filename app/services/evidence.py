@@ -18,8 +18,22 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import ColumnElement, Integer, Select, cast, exists, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    case,
+    cast,
+    exists,
+    func,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.db.models import (
     Assignment,
@@ -30,7 +44,8 @@ from app.db.models import (
     RecordedSession,
     RubricVersion,
 )
-from app.domain.vocabulary import OPEN_ASSIGNMENT, AssignmentStatus, Phase, RatingStatus, Role
+from app.domain.readiness import PHASES
+from app.domain.vocabulary import OPEN_ASSIGNMENT, AssignmentStatus, RatingStatus, Role
 
 IntArray = NDArray[np.int64]
 _BATCH = 20_000  # rows read from the cursor at a time
@@ -127,16 +142,16 @@ class RatedEvidence:
 
     Sessions in id order; ratings by session, then rating id (``rating_session`` is a
     session row); item scores by rating, then item id (``score_rating`` is a rating row,
-    ``score`` NaN where the item was marked not applicable). Only ratings with at least one
+    ``score`` NaN where the item was marked not applicable; ``session_phase`` indexes
+    :data:`PHASES`). Only ratings with at least one
     item score, and sessions with at least one such rating, are kept. ``session_day`` and
-    ``rating_day`` are ``date.toordinal()``; ``rating_day`` is the UTC day of submission
-    when asked for (see :func:`rated_evidence`).
+    ``rating_day`` are ``date.toordinal()``; ``rating_day`` is the UTC day of submission.
     """
 
     session_id: IntArray
     session_trainee: IntArray
     session_day: IntArray
-    session_phase: tuple[Phase, ...]
+    session_phase: IntArray
     rating_id: IntArray
     rating_session: IntArray
     rater_id: IntArray
@@ -185,75 +200,96 @@ def locate(sorted_ids: IntArray, values: IntArray) -> tuple[IntArray, BoolArray]
     return at, found
 
 
-def rated_evidence(
-    session: Session, scope: EvidenceScope, *, submission_days: bool = False
-) -> RatedEvidence:
-    """The scope's sessions, ratings and item scores, one set-based query each.
+class utc_day(FunctionElement[int]):  # noqa: N801 - named as the SQL function it stands for
+    """SQL: the day of a date, or the UTC day of a timestamp, as whole days since
+    1970-01-01 (-1 when NULL), so that days travel as integers like everything else here."""
 
-    ``rating_day`` is the day of submission with ``submission_days``, otherwise the
-    session's day (reading the submission times costs a tenth of a second per 40,000
-    ratings, and only drift needs them).
-    """
-    sessions = session.execute(
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    # Dates and timestamps (in UTC) are stored as text. date() cuts it to the day first:
+    # julianday() of the full time rounds to milliseconds, which moves 23:59:59.9995 to
+    # the next day. 2440587.5 is the Julian day of 1970-01-01 at midnight.
+    (column,) = element.clauses
+    shown = compiler.process(column, **kw)
+    return f"coalesce(CAST(julianday(date({shown})) - 2440587.5 AS INTEGER), -1)"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    shown = compiler.process(column, **kw)
+    if isinstance(column.type, Date):  # a date has no time zone to convert from
+        return f"coalesce({shown} - DATE '1970-01-01', -1)"
+    return f"coalesce(({shown} AT TIME ZONE 'UTC')::date - DATE '1970-01-01', -1)"
+
+
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def rated_evidence(session: Session, scope: EvidenceScope) -> RatedEvidence:
+    """The scope's sessions, ratings and item scores, one set-based query each."""
+    sessions = integer_rows(
+        session,
         select(
             RecordedSession.id,
             RecordedSession.trainee_id,
-            RecordedSession.session_date,
-            RecordedSession.phase,
-        )
-        .where(*scope.session_conditions())
-        .order_by(RecordedSession.id)
-    ).all()
-    rating_columns = (
-        Rating.id,
-        Assignment.session_id,
-        Assignment.rater_id,
-        cast(Assignment.is_master, Integer),
+            utc_day(RecordedSession.session_date),
+            case({p: i for i, p in enumerate(PHASES)}, value=RecordedSession.phase),
+        ).where(*scope.session_conditions()),
+        4,
     )
-    ratings = (
-        select(*rating_columns)
-        .join(Assignment, Assignment.id == Rating.assignment_id)
-        .join(RecordedSession, RecordedSession.id == Assignment.session_id)
-        .where(*scope.rating_conditions())
-    )
-    submitted: dict[int, date] = {}
-    if submission_days:
-        found = session.execute(ratings.add_columns(Rating.submitted_at).order_by(Rating.id)).all()
-        rating_rows = np.array([row[:4] for row in found], dtype=np.int64).reshape(-1, 4)
-        submitted = {row[0]: row[4].date() for row in found if row[4] is not None}
-    else:
-        rating_rows = integer_rows(session, ratings, 4)
-    # Not-applicable marks come back as -1: scores are never negative.
-    scores = integer_rows(
+    ratings = integer_rows(
         session,
         select(
-            ItemScore.rating_id,
-            ItemScore.item_id,
-            func.coalesce(ItemScore.score, -1),
-            cast(ItemScore.harm_flag, Integer),
+            Rating.id,
+            Assignment.session_id,
+            Assignment.rater_id,
+            cast(Assignment.is_master, Integer),
+            utc_day(Rating.submitted_at),
         )
+        .join(Assignment, Assignment.id == Rating.assignment_id)
+        .join(RecordedSession, RecordedSession.id == Assignment.session_id)
+        .where(*scope.rating_conditions()),
+        5,
+    )
+    # Each item score travels as two integers, its rating and a code packing item, score
+    # and harm flag: (item id * span + score + 1) * 2 + flag, with span = scale max + 2 and
+    # -1 for not applicable (scores are never negative). Python builds an object per
+    # column of every row, so at half a million rows two columns cost a third less than
+    # four.
+    version = session.get(RubricVersion, scope.rubric_version_id)
+    span = 2 if version is None else version.scale_max + 2
+    code = (
+        cast(ItemScore.item_id, BigInteger) * span + func.coalesce(ItemScore.score, -1) + 1
+    ) * 2 + cast(ItemScore.harm_flag, Integer)
+    packed = integer_rows(
+        session,
+        select(ItemScore.rating_id, code)
         .join(Rating, Rating.id == ItemScore.rating_id)
         .join(Assignment, Assignment.id == Rating.assignment_id)
         .join(RecordedSession, RecordedSession.id == Assignment.session_id)
         .where(*scope.rating_conditions()),
-        4,
+        2,
     )
-    return _link(sessions, rating_rows, submitted, scores)
+    value, flag = np.divmod(packed[:, 1], 2)
+    item, score = np.divmod(value, span)
+    scores = np.column_stack([packed[:, 0], item, score - 1, flag])
+    return _link(sessions, ratings, scores)
 
 
-def _link(
-    sessions: Sequence[tuple[int, int, date, Phase]],
-    ratings: IntArray,
-    submitted: dict[int, date],
-    scores: IntArray,
-) -> RatedEvidence:
+def _link(sessions: IntArray, ratings: IntArray, scores: IntArray) -> RatedEvidence:
     """Join the three tables by row index, dropping what the others do not reach.
 
     Each query sees its own snapshot under READ COMMITTED, so a session completed between
     them can show ratings or scores the earlier query did not: those are left out, and the
     evidence stays that of the first query.
     """
-    s_id = np.fromiter((s[0] for s in sessions), np.int64, len(sessions))
+    sessions = sessions[np.argsort(sessions[:, 0], kind="stable")]
+    s_id = sessions[:, 0]
     # Ratings by (session, rating id), the order every table below follows.
     ratings = ratings[np.lexsort((ratings[:, 0], ratings[:, 1]))]
     r_id = ratings[:, 0]
@@ -275,24 +311,17 @@ def _link(
     rating_row = np.cumsum(rated) - 1
     score_rating = rating_row[score_rating]
     order = np.lexsort((scores[:, 1], score_rating))
-    chosen = [sessions[i] for i in kept_sessions.tolist()]
-    session_day = np.fromiter((s[2].toordinal() for s in chosen), np.int64, len(chosen))
+    session_day = sessions[kept_sessions, 2] + _EPOCH
     rating_session = session_row[r_session[kept_ratings]]
-    rating_day = session_day[rating_session]
-    if submitted:
-        rating_day = np.fromiter(
-            (
-                submitted[r].toordinal() if r in submitted else day
-                for r, day in zip(r_id[kept_ratings].tolist(), rating_day.tolist(), strict=True)
-            ),
-            np.int64,
-            kept_ratings.size,
-        )
+    # A submitted rating always has its time (a check constraint); the session's day is
+    # only a formal fallback.
+    submitted = ratings[kept_ratings, 4]
+    rating_day = np.where(submitted < 0, session_day[rating_session], submitted + _EPOCH)
     return RatedEvidence(
         session_id=s_id[kept_sessions],
-        session_trainee=np.fromiter((s[1] for s in chosen), np.int64, len(chosen)),
+        session_trainee=sessions[kept_sessions, 1],
         session_day=session_day,
-        session_phase=tuple(s[3] for s in chosen),
+        session_phase=sessions[kept_sessions, 3],
         rating_id=r_id[kept_ratings],
         rating_session=rating_session,
         rater_id=ratings[kept_ratings, 2],

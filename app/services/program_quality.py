@@ -164,7 +164,7 @@ def rater_quality(
     if version is None:
         return RaterQuality({}, {}, {}, [], None)
     scope = EvidenceScope(program.id, version.id, masters=True)
-    ev = rated_evidence(session, scope, submission_days=True)
+    ev = rated_evidence(session, scope)
     data = _scores(ev)
     peers = np.flatnonzero(~data.master)
     raters = data.rater[peers]

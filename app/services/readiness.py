@@ -33,7 +33,6 @@ from app.db.models import (
     User,
 )
 from app.domain.readiness import (
-    PHASES,
     EvidenceArrays,
     ReadinessResult,
     assess_many,
@@ -50,8 +49,6 @@ from app.services.errors import InvalidInputError, NotFoundError
 from app.services.evidence import EvidenceScope, current_version, locate, rated_evidence
 from app.services.program_quality import certified_rater_ids
 from app.services.ratings import rubric_document
-
-_PHASE_CODE = {phase: i for i, phase in enumerate(PHASES)}
 
 
 @dataclass(frozen=True)
@@ -121,9 +118,7 @@ def _evidence(
         n_trainees=len(trainees),
         session_trainee=place[s_keep], session_id=session_ids,
         session_day=ev.session_day[s_keep],
-        session_phase=np.array([_PHASE_CODE[p] for p in ev.session_phase], dtype=np.int64)[
-            s_keep
-        ],
+        session_phase=ev.session_phase[s_keep],
         rating_session=s_row[ev.rating_session[r_keep]], rating_id=ev.rating_id[r_keep],
         rater_id=rater_ids, rating_certified=np.isin(rater_ids, list(certified)),
         score_rating=r_row[ev.score_rating[sc_keep]],
