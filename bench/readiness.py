@@ -151,6 +151,13 @@ def build(url: str, trainees: int, seed: int = 7) -> Built:
                              "score": min(6, max(0, score))})  # fmt: skip
         for start in range(0, len(rows), 50_000):
             session.execute(insert(ItemScore), rows[start : start + 50_000])
+    if engine.dialect.name == "postgresql":
+        # The planner's statistics, as autovacuum gathers them shortly after a bulk load;
+        # without them every table looks empty and nested loops win.
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                "VACUUM ANALYZE"
+            )
     engine.dispose()
     return Built(len(rows), len(ratings), len(calibrated))
 

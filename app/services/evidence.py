@@ -38,14 +38,13 @@ from sqlalchemy.sql.functions import FunctionElement
 from app.db.models import (
     Assignment,
     ItemScore,
-    Membership,
     Program,
     Rating,
     RecordedSession,
     RubricVersion,
 )
 from app.domain.readiness import PHASES
-from app.domain.vocabulary import OPEN_ASSIGNMENT, AssignmentStatus, RatingStatus, Role
+from app.domain.vocabulary import OPEN_ASSIGNMENT, AssignmentStatus, RatingStatus
 
 IntArray = NDArray[np.int64]
 _BATCH = 20_000  # rows read from the cursor at a time
@@ -79,8 +78,8 @@ def session_complete() -> ColumnElement[bool]:
 class EvidenceScope:
     """Which rated evidence to read: always one program and one rubric version.
 
-    ``trainee_ids`` narrows to those trainees and ``active_trainees`` to the program's
-    active trainees; ``released_only`` keeps sessions released to their trainee;
+    ``trainee_ids`` narrows to those trainees; ``released_only`` keeps sessions released
+    to their trainee;
     ``masters`` includes the master ratings of calibration sessions (readiness leaves them
     out: a master rating is a key, not evidence), and ``calibration_only`` keeps only the
     sessions with a submitted master rating.
@@ -89,7 +88,6 @@ class EvidenceScope:
     program_id: int
     rubric_version_id: int
     trainee_ids: Sequence[int] | None = None
-    active_trainees: bool = False
     released_only: bool = False
     masters: bool = False
     calibration_only: bool = False
@@ -102,16 +100,6 @@ class EvidenceScope:
         ]
         if self.trainee_ids is not None:
             found.append(RecordedSession.trainee_id.in_(list(self.trainee_ids)))
-        if self.active_trainees:
-            found.append(
-                RecordedSession.trainee_id.in_(
-                    select(Membership.user_id).where(
-                        Membership.program_id == self.program_id,
-                        Membership.role == Role.trainee,
-                        Membership.active.is_(True),
-                    )
-                )
-            )
         if self.calibration_only:
             master = aliased(Assignment)
             found.append(

@@ -1,9 +1,11 @@
 """How trustworthy a program's ratings are: each rater's quality, and the G-study.
 
-Both read the same set of item scores in one query: every submitted rating of a complete
-session (all assigned ratings in) pinned to the program's current rubric version. A
-session still being rated is left out, so nothing here tells a pending rater about their
-peers, and the figures only move when a session's evidence is whole.
+Both read the same evidence (app/services/evidence.py): every submitted rating of a
+complete session (all assigned ratings in) pinned to the program's current rubric version.
+A session still being rated is left out, so nothing here tells a pending rater about their
+peers, and the figures only move when a session's evidence is whole. Rater quality reads
+the item scores themselves; the G-study needs one mean per rating, summed in SQL.
+Certification is computed here once, for rater quality and for readiness alike.
 """
 
 from __future__ import annotations
@@ -66,9 +68,7 @@ _MASTER = -1  # the master's label among rater ids, which are positive
 class _Scores:
     """One row per scored item, in (session id, rating id, item id) order."""
 
-    trainee: IntArray
     session: IntArray
-    session_day: IntArray
     rating: IntArray  # a row of the ratings table
     rater: IntArray
     master: BoolArray
@@ -80,11 +80,8 @@ class _Scores:
 def _scores(ev: RatedEvidence) -> _Scores:
     scored = np.flatnonzero(~np.isnan(ev.score))
     rating = ev.score_rating[scored]
-    row = ev.rating_session[rating]
     return _Scores(
-        trainee=ev.session_trainee[row],
-        session=ev.session_id[row],
-        session_day=ev.session_day[row],
+        session=ev.session_id[ev.rating_session[rating]],
         rating=rating,
         rater=ev.rater_id[rating],
         master=ev.rating_master[rating],

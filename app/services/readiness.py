@@ -3,8 +3,11 @@
 The evidence of a trainee is every session of theirs pinned to one rubric version whose
 assigned ratings are all in (a half-rated session is not evidence yet, and leaving it out
 keeps a pending rater blind to their peers). A trainee reading their own readiness sees
-only released sessions, as with their feedback. One set-based query serves any number of
-trainees; nothing here runs a query per trainee or per session.
+only released sessions, as with their feedback. A fixed handful of set-based queries
+(sessions, ratings, item scores, admin harm confirmations, and the calibration sessions that
+certify raters; see app/services/evidence.py) serves any number of trainees; nothing here
+runs a query per trainee or per session. Each rating carries whether its rater is certified
+(the rule rater quality reports), which reports mark and no readiness rule reads.
 
 The reliability of a trainee's evidence is ICC2k over the units (session, item), with the
 session's ratings as columns in submission order. Sessions are rated by different raters,
@@ -191,7 +194,6 @@ def readiness_of(
         program.id,
         version.id,
         trainee_ids=trainee_ids,
-        active_trainees=True,
         released_only=released_only,
     )
     arrays, reliability = _evidence(session, program, version, rubric, trainees, scope)
