@@ -33,6 +33,7 @@ def program_readiness(ctx: ProgramStaff, session: SessionDep) -> list[ReadinessS
         ReadinessSummary(
             trainee_id=r.trainee.id, email=r.trainee.email, full_name=r.trainee.full_name,
             decision=r.result.decision.value, reasons=list(r.result.reasons),
+            n_uncertified_ratings=r.result.n_uncertified_ratings,
         )
         for r in readiness_service.readiness_of(session, ctx.program)
     ]  # fmt: skip

@@ -577,6 +577,33 @@ def straight_lined(ratings: Mapping[K, Iterable[float | None]], min_items: int =
     return [rid for rid, scores in ratings.items() if is_straight_lined(scores, min_items)]
 
 
+def straight_lined_ratings(
+    rating: Codes, scores: Scores, n_ratings: int, min_items: int = 5
+) -> NDArray[np.bool_]:
+    """:func:`is_straight_lined` for many ratings at once, from long records.
+
+    ``rating`` gives each score's rating as a code 0..n_ratings-1; the result says, per
+    code, whether that rating is straight-lined. NaN scores are skipped.
+
+    >>> straight_lined_ratings(np.array([0] * 5 + [1] * 5), [3] * 9 + [4], 3).tolist()
+    [True, False, False]
+    """
+    if min_items < 1:
+        raise ValueError("min_items must be at least 1")
+    x = np.asarray(scores, dtype=np.float64).ravel()
+    codes = np.asarray(rating, dtype=np.int64).ravel()
+    if codes.size != x.size:
+        raise RatingsInputError("rating and score columns differ in length")
+    applicable = ~np.isnan(x)
+    codes, x = codes[applicable], x[applicable]
+    count = np.bincount(codes, minlength=n_ratings)
+    low = np.full(n_ratings, np.inf)
+    high = np.full(n_ratings, -np.inf)
+    np.minimum.at(low, codes, x)
+    np.maximum.at(high, codes, x)
+    return np.asarray((count >= min_items) & (low == high), dtype=np.bool_)
+
+
 __all__ = [
     "DEFAULT_DRIFT",
     "DEFAULT_RULE",
@@ -593,4 +620,5 @@ __all__ = [
     "is_straight_lined",
     "severity",
     "straight_lined",
+    "straight_lined_ratings",
 ]

@@ -46,7 +46,10 @@ Evidence
     counts are of rated sessions. A session with fewer than ``min_raters_per_session``
     raters still counts in every figure (so the numbers stay informative), and its shortfall
     alone makes the decision INSUFFICIENT_EVIDENCE until it is rated again or the caller
-    leaves it out. "Latest" is by session date, then session id. A harm flag from one
+    leaves it out. "Latest" is by session date, then session id. Each rating says whether
+    its rater is certified (``RaterScores.certified``): reports mark the ratings of
+    uncertified raters and count them, and no rule reads it, as the readiness policy of a
+    rubric (docs/rubric-format.md) has no certification requirement. A harm flag from one
     rater, unconfirmed, changes nothing but is listed in ``notes`` for an admin to review.
     Strengths and growth areas are the items with the highest and lowest mean over sessions
     of their rater-averaged score (ties in rubric order; an item is never both).
@@ -294,7 +297,11 @@ class HarmFlag:
 
 @dataclass(frozen=True)
 class SessionAssessment:
-    """One session under the session rule; ``failures`` name every unmet part with numbers."""
+    """One session under the session rule; ``failures`` name every unmet part with numbers.
+
+    ``rater_certified[i]`` says whether the rater of ``rating_ids[i]`` is certified, so a
+    report can mark the ratings of uncertified raters; it changes no rule.
+    """
 
     session_id: int
     session_date: date
@@ -307,6 +314,11 @@ class SessionAssessment:
     competent: bool
     failures: tuple[str, ...]
     harm: tuple[HarmFlag, ...]
+    rater_certified: tuple[bool, ...] = ()
+
+    @property
+    def n_uncertified_ratings(self) -> int:
+        return self.n_raters - self.n_certified_raters
 
 
 @dataclass(frozen=True)
@@ -375,6 +387,11 @@ class ReadinessResult:
             return self.missing
         return self.unmet
 
+    @property
+    def n_uncertified_ratings(self) -> int:
+        """Ratings of the evidence whose rater is not certified (informational)."""
+        return sum(s.n_uncertified_ratings for s in self.sessions)
+
     def to_json(self) -> dict[str, Any]:
         """The result as JSON-ready data; floats are kept exact (JSON round-trips them)."""
         return {
@@ -398,6 +415,7 @@ class ReadinessResult:
             "growth_areas": [_feedback_json(f) for f in self.growth_areas],
             "reliability": None if self.reliability is None else _result_json(self.reliability),
             "evidence_sha256": self.evidence_sha256,
+            "n_uncertified_ratings": self.n_uncertified_ratings,
         }
 
 
@@ -935,6 +953,7 @@ class _Assessment:
                 domain_means[s] = dict(zip(names, values, strict=True))
         dates = {day: date.fromordinal(day) for day in np.unique(self.day).tolist()}
         rating_ids = self.rating_id.tolist()
+        certified = self.certified.tolist()
         bounds = self.rating_bounds.tolist()
         return [
             SessionAssessment(
@@ -942,6 +961,7 @@ class _Assessment:
                 session_date=dates[day],
                 phase=PHASES[phase],
                 rating_ids=tuple(rating_ids[bounds[s] : bounds[s + 1]]),
+                rater_certified=tuple(certified[bounds[s] : bounds[s + 1]]),
                 n_raters=n,
                 n_certified_raters=n_cert,
                 mean=None if mean != mean else mean,
@@ -1215,8 +1235,13 @@ def _session_json(s: SessionAssessment) -> dict[str, Any]:
         "date": s.session_date.isoformat(),
         "phase": s.phase.value,
         "rating_ids": list(s.rating_ids),
+        "ratings": [
+            {"rating_id": r, "rater_certified": c}
+            for r, c in zip(s.rating_ids, s.rater_certified, strict=True)
+        ],
         "n_raters": s.n_raters,
         "n_certified_raters": s.n_certified_raters,
+        "n_uncertified_ratings": s.n_uncertified_ratings,
         "mean": s.mean,
         "domain_means": dict(s.domain_means),
         "competent": s.competent,

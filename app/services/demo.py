@@ -208,9 +208,12 @@ class _Builder:
             key=lambda r: (self._skills[r.id], r.id),
         )[:3]
         lapse_slots = {rec.id: (0, 1) if n == 0 else (n % 2,) for n, rec in enumerate(weakest)}
+        pairs: dict[int, list[tuple[User, float]]] = {}
         for index, rec in enumerate(sessions):
             skill = self._skills[rec.id]
-            pair = [trainers[(index + j) % len(trainers)] for j in (0, 1 + index % 3)]
+            pair = pairs[rec.id] = [
+                trainers[(index + j) % len(trainers)] for j in (0, 1 + index % 3)
+            ]
             calibration = rec.id in calibration_ids
             recent = (self.today - rec.session_date).days < 21
             for slot, (rater, severity) in enumerate(pair):
@@ -227,6 +230,18 @@ class _Builder:
                 rec.released_at = datetime.combine(
                     rec.session_date + timedelta(days=10), time(9), tzinfo=UTC
                 )
+        # The G-study block: the other two trainers also rate every calibration session and
+        # the two sessions before it of the same trainee, so that six trainees have three
+        # sessions each scored by all four trainers (crossed raters, as the G-study's
+        # balanced subset needs), and each trainer is calibrated on six sessions.
+        block = self._block(sessions, calibration_ids)
+        for rec in block:
+            for rater, severity in trainers:
+                if (rater, severity) not in pairs[rec.id]:
+                    self._rate(
+                        rec, rater, self._skills[rec.id] - severity, RatingStatus.submitted,
+                        calibration=rec.id in calibration_ids,
+                    )  # fmt: skip
         s.flush()
 
         ratings = list(s.scalars(select(Rating.status)))
@@ -243,6 +258,19 @@ class _Builder:
             password=DEMO_PASSWORD,
             logins=self.logins,
         )
+
+    @staticmethod
+    def _block(sessions: list[RecordedSession], calibration_ids: set[int]) -> list[RecordedSession]:
+        """Each calibration session with the two before it of the same trainee."""
+        block: list[RecordedSession] = []
+        for index, rec in enumerate(sessions):
+            if rec.id in calibration_ids:
+                block.extend(
+                    earlier
+                    for earlier in sessions[max(index - 2, 0) : index + 1]
+                    if earlier.trainee_id == rec.trainee_id
+                )
+        return block
 
     def _session(
         self,

@@ -1,13 +1,55 @@
 """What counts as a program's rated evidence: shared by readiness, rater quality and the
-G-study, so that they always agree on which sessions and which rubric version they read."""
+G-study, so that they always agree on which sessions and which rubric version they read.
+
+The evidence is read as three linked tables of plain numbers (sessions, ratings, item
+scores), each with one query whatever the number of trainees. The item scores are the
+bulk (a program of 1,000 trainees holds half a million), so their query selects integers
+only and is read straight from the driver's cursor into numpy: building a SQLAlchemy row
+per item score costs more than running the query.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, select
-from sqlalchemy.orm import Session, aliased
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from app.db.models import Assignment, Program, RecordedSession, RubricVersion
-from app.domain.vocabulary import OPEN_ASSIGNMENT
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    case,
+    cast,
+    exists,
+    func,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from app.db.models import (
+    Assignment,
+    ItemScore,
+    Program,
+    Rating,
+    RecordedSession,
+    RubricVersion,
+)
+from app.domain.readiness import PHASES
+from app.domain.vocabulary import OPEN_ASSIGNMENT, AssignmentStatus, RatingStatus
+
+IntArray = NDArray[np.int64]
+_BATCH = 20_000  # rows read from the cursor at a time
+BoolArray = NDArray[np.bool_]
+FloatArray = NDArray[np.float64]
 
 
 def current_version(session: Session, program: Program) -> RubricVersion | None:
@@ -29,4 +71,252 @@ def session_complete() -> ColumnElement[bool]:
         pending.session_id == RecordedSession.id,
         pending.is_master.is_(False),
         pending.status.in_(OPEN_ASSIGNMENT),
+    )
+
+
+@dataclass(frozen=True)
+class EvidenceScope:
+    """Which rated evidence to read: always one program and one rubric version.
+
+    ``trainee_ids`` narrows to those trainees; ``released_only`` keeps sessions released
+    to their trainee;
+    ``masters`` includes the master ratings of calibration sessions (readiness leaves them
+    out: a master rating is a key, not evidence), and ``calibration_only`` keeps only the
+    sessions with a submitted master rating.
+    """
+
+    program_id: int
+    rubric_version_id: int
+    trainee_ids: Sequence[int] | None = None
+    released_only: bool = False
+    masters: bool = False
+    calibration_only: bool = False
+
+    def session_conditions(self) -> list[ColumnElement[bool]]:
+        found = [
+            RecordedSession.program_id == self.program_id,
+            RecordedSession.rubric_version_id == self.rubric_version_id,
+            session_complete(),
+        ]
+        if self.trainee_ids is not None:
+            found.append(RecordedSession.trainee_id.in_(list(self.trainee_ids)))
+        if self.calibration_only:
+            master = aliased(Assignment)
+            found.append(
+                exists().where(
+                    master.session_id == RecordedSession.id,
+                    master.is_master.is_(True),
+                    master.status == AssignmentStatus.submitted,
+                )
+            )
+        if self.released_only:
+            found.append(RecordedSession.released_at.is_not(None))
+        return found
+
+    def rating_conditions(self) -> list[ColumnElement[bool]]:
+        found = [
+            *self.session_conditions(),
+            Assignment.status == AssignmentStatus.submitted,
+            Rating.status == RatingStatus.submitted,
+        ]
+        if not self.masters:
+            found.append(Assignment.is_master.is_(False))
+        return found
+
+
+@dataclass(frozen=True, eq=False)  # arrays have no single truth value to compare by
+class RatedEvidence:
+    """Every submitted rating of the complete sessions in scope, as three linked tables.
+
+    Sessions in id order; ratings by session, then rating id (``rating_session`` is a
+    session row); item scores by rating, then item id (``score_rating`` is a rating row,
+    ``score`` NaN where the item was marked not applicable; ``session_phase`` indexes
+    :data:`PHASES`). Only ratings with at least one
+    item score, and sessions with at least one such rating, are kept. ``session_day`` and
+    ``rating_day`` are ``date.toordinal()``; ``rating_day`` is the UTC day of submission.
+    """
+
+    session_id: IntArray
+    session_trainee: IntArray
+    session_day: IntArray
+    session_phase: IntArray
+    rating_id: IntArray
+    rating_session: IntArray
+    rater_id: IntArray
+    rating_master: BoolArray
+    rating_day: IntArray
+    score_rating: IntArray
+    score_item_id: IntArray
+    score: FloatArray
+    harm_flag: BoolArray
+
+
+def integer_rows(session: Session, statement: Select[*tuple[Any, ...]], width: int) -> IntArray:
+    """The rows of a query selecting ``width`` integers, as an (n, width) array.
+
+    Read from the driver's cursor a batch at a time: at half a million rows, SQLAlchemy's
+    row objects cost more than the query, and holding every row's tuple at once makes each
+    garbage-collector pass longer. The session is flushed first, as ``Session.execute``
+    would.
+    """
+    session.flush()
+    result = session.connection().execute(statement)
+    parts = [np.zeros((0, width), dtype=np.int64)]
+    try:
+        while rows := result.cursor.fetchmany(_BATCH):
+            flat = np.fromiter(
+                itertools.chain.from_iterable(rows), dtype=np.int64, count=width * len(rows)
+            )
+            parts.append(flat.reshape(len(rows), width))
+    finally:
+        result.close()
+    return np.concatenate(parts)
+
+
+def locate(sorted_ids: IntArray, values: IntArray) -> tuple[IntArray, BoolArray]:
+    """Where each value sits in ``sorted_ids`` (ascending), and whether it is there at all
+    (a value that is not gets position 0, so the positions always index ``sorted_ids``).
+
+    >>> at, found = locate(np.array([3, 5, 9]), np.array([9, 4, 3]))
+    >>> at.tolist(), found.tolist()
+    ([2, 0, 0], [True, False, True])
+    """
+    at = np.searchsorted(sorted_ids, values)
+    found = at < sorted_ids.size
+    found[found] = sorted_ids[at[found]] == values[found]
+    at[~found] = 0
+    return at, found
+
+
+class utc_day(FunctionElement[int]):  # noqa: N801 - named as the SQL function it stands for
+    """SQL: the day of a date, or the UTC day of a timestamp, as whole days since
+    1970-01-01 (-1 when NULL), so that days travel as integers like everything else here."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    # Dates and timestamps (in UTC) are stored as text. date() cuts it to the day first:
+    # julianday() of the full time rounds to milliseconds, which moves 23:59:59.9995 to
+    # the next day. 2440587.5 is the Julian day of 1970-01-01 at midnight.
+    (column,) = element.clauses
+    shown = compiler.process(column, **kw)
+    return f"coalesce(CAST(julianday(date({shown})) - 2440587.5 AS INTEGER), -1)"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    shown = compiler.process(column, **kw)
+    if isinstance(column.type, Date):  # a date has no time zone to convert from
+        return f"coalesce({shown} - DATE '1970-01-01', -1)"
+    return f"coalesce(({shown} AT TIME ZONE 'UTC')::date - DATE '1970-01-01', -1)"
+
+
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def rated_evidence(session: Session, scope: EvidenceScope) -> RatedEvidence:
+    """The scope's sessions, ratings and item scores, one set-based query each."""
+    sessions = integer_rows(
+        session,
+        select(
+            RecordedSession.id,
+            RecordedSession.trainee_id,
+            utc_day(RecordedSession.session_date),
+            case({p: i for i, p in enumerate(PHASES)}, value=RecordedSession.phase),
+        ).where(*scope.session_conditions()),
+        4,
+    )
+    ratings = integer_rows(
+        session,
+        select(
+            Rating.id,
+            Assignment.session_id,
+            Assignment.rater_id,
+            cast(Assignment.is_master, Integer),
+            utc_day(Rating.submitted_at),
+        )
+        .join(Assignment, Assignment.id == Rating.assignment_id)
+        .join(RecordedSession, RecordedSession.id == Assignment.session_id)
+        .where(*scope.rating_conditions()),
+        5,
+    )
+    # Each item score travels as two integers, its rating and a code packing item, score
+    # and harm flag: (item id * span + score + 1) * 2 + flag, with span = scale max + 2 and
+    # -1 for not applicable (scores are never negative). Python builds an object per
+    # column of every row, so at half a million rows two columns cost a third less than
+    # four.
+    version = session.get(RubricVersion, scope.rubric_version_id)
+    span = 2 if version is None else version.scale_max + 2
+    code = (
+        cast(ItemScore.item_id, BigInteger) * span + func.coalesce(ItemScore.score, -1) + 1
+    ) * 2 + cast(ItemScore.harm_flag, Integer)
+    packed = integer_rows(
+        session,
+        select(ItemScore.rating_id, code)
+        .join(Rating, Rating.id == ItemScore.rating_id)
+        .join(Assignment, Assignment.id == Rating.assignment_id)
+        .join(RecordedSession, RecordedSession.id == Assignment.session_id)
+        .where(*scope.rating_conditions()),
+        2,
+    )
+    value, flag = np.divmod(packed[:, 1], 2)
+    item, score = np.divmod(value, span)
+    scores = np.column_stack([packed[:, 0], item, score - 1, flag])
+    return _link(sessions, ratings, scores)
+
+
+def _link(sessions: IntArray, ratings: IntArray, scores: IntArray) -> RatedEvidence:
+    """Join the three tables by row index, dropping what the others do not reach.
+
+    Each query sees its own snapshot under READ COMMITTED, so a session completed between
+    them can show ratings or scores the earlier query did not: those are left out, and the
+    evidence stays that of the first query.
+    """
+    sessions = sessions[np.argsort(sessions[:, 0], kind="stable")]
+    s_id = sessions[:, 0]
+    # Ratings by (session, rating id), the order every table below follows.
+    ratings = ratings[np.lexsort((ratings[:, 0], ratings[:, 1]))]
+    r_id = ratings[:, 0]
+    r_session, known = locate(s_id, ratings[:, 1])
+    # Ratings sorted by id, to place each item score's rating.
+    by_id = np.argsort(r_id, kind="stable")
+    place, found = locate(r_id[by_id], scores[:, 0])
+    score_rating = by_id[place[found]]
+    keep_score = known[score_rating]
+    scores, score_rating = scores[found][keep_score], score_rating[keep_score]
+    # Ratings with an item score, sessions with such a rating.
+    rated = np.zeros(r_id.size, np.bool_)
+    rated[score_rating] = True
+    kept_ratings = np.flatnonzero(rated)
+    has_rating = np.zeros(s_id.size, np.bool_)
+    has_rating[r_session[kept_ratings]] = True
+    kept_sessions = np.flatnonzero(has_rating)
+    session_row = np.cumsum(has_rating) - 1
+    rating_row = np.cumsum(rated) - 1
+    score_rating = rating_row[score_rating]
+    order = np.lexsort((scores[:, 1], score_rating))
+    session_day = sessions[kept_sessions, 2] + _EPOCH
+    rating_session = session_row[r_session[kept_ratings]]
+    # A submitted rating always has its time (a check constraint); the session's day is
+    # only a formal fallback.
+    submitted = ratings[kept_ratings, 4]
+    rating_day = np.where(submitted < 0, session_day[rating_session], submitted + _EPOCH)
+    return RatedEvidence(
+        session_id=s_id[kept_sessions],
+        session_trainee=sessions[kept_sessions, 1],
+        session_day=session_day,
+        session_phase=sessions[kept_sessions, 3],
+        rating_id=r_id[kept_ratings],
+        rating_session=rating_session,
+        rater_id=ratings[kept_ratings, 2],
+        rating_master=ratings[kept_ratings, 3].astype(np.bool_),
+        rating_day=rating_day,
+        score_rating=score_rating[order],
+        score_item_id=scores[order, 1],
+        score=np.where(scores[order, 2] < 0, np.nan, scores[order, 2].astype(np.float64)),
+        harm_flag=scores[order, 3].astype(np.bool_),
     )

@@ -1,19 +1,22 @@
 """How trustworthy a program's ratings are: each rater's quality, and the G-study.
 
-Both read the same set of item scores in one query: every submitted rating of a complete
-session (all assigned ratings in) pinned to the program's current rubric version. A
-session still being rated is left out, so nothing here tells a pending rater about their
-peers, and the figures only move when a session's evidence is whole.
+Both read the same evidence (app/services/evidence.py): every submitted rating of a
+complete session (all assigned ratings in) pinned to the program's current rubric version.
+A session still being rated is left out, so nothing here tells a pending rater about their
+peers, and the figures only move when a session's evidence is whole. Rater quality reads
+the item scores themselves; the G-study needs one mean per rating, summed in SQL.
+Certification is computed here once, for rater quality and for readiness alike.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
-from sqlalchemy import select
+from numpy.typing import NDArray
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -22,7 +25,6 @@ from app.db.models import (
     Program,
     Rating,
     RecordedSession,
-    RubricItem,
     RubricVersion,
     User,
 )
@@ -36,32 +38,100 @@ from app.domain.gtheory import (
     g_study,
 )
 from app.domain.rater_quality import (
+    DEFAULT_RULE,
     Calibration,
+    CertificationRule,
+    Label,
     RaterDrift,
     RaterSeverity,
     calibration,
     drift,
     severity,
-    straight_lined,
+    straight_lined_ratings,
 )
 from app.domain.reliability.results import NotApplicable
-from app.domain.vocabulary import AssignmentStatus, RatingStatus
-from app.services.evidence import current_version, session_complete
+from app.services.evidence import (
+    BoolArray,
+    EvidenceScope,
+    FloatArray,
+    IntArray,
+    RatedEvidence,
+    current_version,
+    rated_evidence,
+)
+
+_EPOCH = date(1970, 1, 1).toordinal()
+_MASTER = -1  # the master's label among rater ids, which are positive
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Scores:
-    """One row per item score, as parallel columns."""
+    """One row per scored item, in (session id, rating id, item id) order."""
 
-    trainee: list[int]
-    session: list[int]
-    session_date: list[date]
-    rating: list[int]
-    rater: list[str]
-    master: list[bool]
-    item: list[str]
-    score: list[float]
-    submitted: list[date]
+    session: IntArray
+    rating: IntArray  # a row of the ratings table
+    rater: IntArray
+    master: BoolArray
+    item: IntArray
+    score: FloatArray
+    submitted: NDArray[np.datetime64]
+
+
+def _scores(ev: RatedEvidence) -> _Scores:
+    scored = np.flatnonzero(~np.isnan(ev.score))
+    rating = ev.score_rating[scored]
+    return _Scores(
+        session=ev.session_id[ev.rating_session[rating]],
+        rating=rating,
+        rater=ev.rater_id[rating],
+        master=ev.rating_master[rating],
+        item=ev.score_item_id[scored],
+        score=ev.score[scored],
+        submitted=(ev.rating_day[rating] - _EPOCH).astype("datetime64[D]"),
+    )
+
+
+def _first_seen(labels: IntArray) -> list[int]:
+    """The distinct labels in order of first appearance."""
+    values, first = np.unique(labels, return_index=True)
+    return [int(v) for v in values[np.argsort(first, kind="stable")].tolist()]
+
+
+def _emails(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    return dict(session.execute(select(User.id, User.email).where(User.id.in_(wanted))).all())
+
+
+def _calibrations(
+    data: _Scores, scale: tuple[int, int], rule: CertificationRule
+) -> dict[int, Calibration]:
+    """Each rater against the master ratings of the sessions a master scored, by rater id,
+    in order of the rater's first calibration record."""
+    keyed = np.unique(data.session[data.master])
+    calibrated = np.flatnonzero(np.isin(data.session, keyed))
+    if not calibrated.size:
+        return {}
+    labels = np.where(data.master[calibrated], _MASTER, data.rater[calibrated])
+    found = calibration(
+        data.session[calibrated], labels, data.score[calibrated], master=_MASTER, scale=scale,
+        items=data.item[calibrated], rule=rule,
+    )  # fmt: skip
+    return {r: found[r] for r in _first_seen(labels[labels != _MASTER])}
+
+
+def certified_rater_ids(
+    session: Session,
+    program: Program,
+    version: RubricVersion,
+    *,
+    rule: CertificationRule = DEFAULT_RULE,
+) -> frozenset[int]:
+    """The raters certified by the program's calibration sessions of this rubric version,
+    by the rule ``rater_quality`` reports: reading only the calibration sessions."""
+    scope = EvidenceScope(program.id, version.id, masters=True, calibration_only=True)
+    data = _scores(rated_evidence(session, scope))
+    found = _calibrations(data, (version.scale_min, version.scale_max), rule)
+    return frozenset(rater for rater, c in found.items() if c.certified)
 
 
 @dataclass(frozen=True)
@@ -83,76 +153,37 @@ class Generalizability:
     how_chosen: str
 
 
-def _scores(session: Session, program: Program, version: RubricVersion) -> _Scores:
-    rows = session.execute(
-        select(
-            RecordedSession.trainee_id,
-            RecordedSession.id,
-            RecordedSession.session_date,
-            Rating.id,
-            User.email,
-            Assignment.is_master,
-            RubricItem.key,
-            ItemScore.score,
-            Rating.submitted_at,
-        )
-        .join(Assignment, Assignment.session_id == RecordedSession.id)
-        .join(User, User.id == Assignment.rater_id)
-        .join(Rating, Rating.assignment_id == Assignment.id)
-        .join(ItemScore, ItemScore.rating_id == Rating.id)
-        .join(RubricItem, RubricItem.id == ItemScore.item_id)
-        .where(
-            RecordedSession.program_id == program.id,
-            RecordedSession.rubric_version_id == version.id,
-            Assignment.status == AssignmentStatus.submitted,
-            Rating.status == RatingStatus.submitted,
-            ItemScore.score.is_not(None),
-            session_complete(),
-        )
-        .order_by(RecordedSession.id, Rating.id)
-    ).all()
-    # The query keeps only scored items of submitted ratings: scores and dates are present.
-    return _Scores(
-        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
-        [r[4] for r in rows], [r[5] for r in rows], [r[6] for r in rows],
-        [float(r[7] or 0) for r in rows], [r[8].date() if r[8] else r[2] for r in rows],
-    )  # fmt: skip
-
-
-def rater_quality(session: Session, program: Program) -> RaterQuality:
+def rater_quality(
+    session: Session, program: Program, *, rule: CertificationRule = DEFAULT_RULE
+) -> RaterQuality:
     """Severity, agreement with calibration keys, drift and straight-lining, per rater."""
     version = current_version(session, program)
     if version is None:
         return RaterQuality({}, {}, {}, [], None)
-    data = _scores(session, program, version)
-    peers = np.flatnonzero(~np.asarray(data.master, dtype=bool))
-    sessions = np.asarray(data.session, dtype=np.int64)[peers]
-    raters = np.asarray(data.rater, dtype=object)[peers]
-    items = np.asarray(data.item, dtype=object)[peers]
-    scores = np.asarray(data.score, dtype=np.float64)[peers]
-    dates = np.asarray(data.submitted, dtype="datetime64[D]")[peers]
-    found_severity = severity(sessions, raters, scores, items=items) if peers.size else {}
-    found_drift = drift(sessions, raters, scores, dates, items=items) if peers.size else {}
-    keyed = {s for s, m in zip(data.session, data.master, strict=True) if m}
-    calibrated = [i for i, s in enumerate(data.session) if s in keyed]
-    master_label = "\x00master"
-    found_calibration: dict[str, Calibration] = {}
-    if calibrated:
-        labels = [master_label if data.master[i] else data.rater[i] for i in calibrated]
-        found = calibration(
-            [data.session[i] for i in calibrated], labels, [data.score[i] for i in calibrated],
-            master=master_label, scale=(version.scale_min, version.scale_max),
-            items=[data.item[i] for i in calibrated],
-        )  # fmt: skip
-        found_calibration = {str(k): v for k, v in found.items() if k != master_label}
-    by_rating: dict[int, list[float | None]] = defaultdict(list)
-    for i in peers.tolist():
-        by_rating[data.rating[i]].append(data.score[i])
+    scope = EvidenceScope(program.id, version.id, masters=True)
+    ev = rated_evidence(session, scope)
+    data = _scores(ev)
+    peers = np.flatnonzero(~data.master)
+    raters = data.rater[peers]
+    order = _first_seen(raters)
+    emails = _emails(session, np.unique(data.rater).tolist())
+    found_severity: dict[Label, RaterSeverity] = {}
+    found_drift: dict[Label, RaterDrift] = {}
+    if peers.size:
+        sessions, items, scores = data.session[peers], data.item[peers], data.score[peers]
+        found_severity = severity(sessions, raters, scores, items=items)
+        found_drift = drift(sessions, raters, scores, data.submitted[peers], items=items)
+    found_calibration = _calibrations(data, (version.scale_min, version.scale_max), rule)
+    lined = straight_lined_ratings(data.rating[peers], data.score[peers], ev.rating_id.size)
     return RaterQuality(
-        {str(k): v for k, v in found_severity.items()},
-        found_calibration,
-        {str(k): v for k, v in found_drift.items()},
-        straight_lined(by_rating),
+        {
+            emails[r]: replace(found_severity[r], rater=emails[r])
+            for r in order
+            if r in found_severity
+        },
+        {emails[r]: replace(c, rater=emails[r]) for r, c in found_calibration.items()},
+        {emails[r]: replace(found_drift[r], rater=emails[r]) for r in order if r in found_drift},
+        ev.rating_id[lined].tolist(),
         version,
     )
 
@@ -163,19 +194,41 @@ def generalizability(session: Session, program: Program, target: float = 0.80) -
     if version is None:
         reason = NotApplicable("g_study", "the program has no rated sessions")
         return Generalizability(reason, None, None, target, "", "")
-    data = _scores(session, program, version)
-    # One score per (session, rater): the rater's mean over the items they scored.
-    sums: dict[tuple[int, str], list[float]] = defaultdict(list)
-    meta: dict[int, tuple[int, date]] = {}
-    for i, master in enumerate(data.master):
-        if master:
-            continue
-        sums[(data.session[i], data.rater[i])].append(data.score[i])
-        meta[data.session[i]] = (data.trainee[i], data.session_date[i])
-    keys = list(sums)
+    # One score per (session, rater): the rater's mean over the items they scored, summed
+    # in SQL so that only one row per rating travels.
+    rated = (
+        select(Rating.id)
+        .join(Assignment, Assignment.id == Rating.assignment_id)
+        .join(RecordedSession, RecordedSession.id == Assignment.session_id)
+        .where(*EvidenceScope(program.id, version.id).rating_conditions())
+    )
+    totals = (
+        select(
+            ItemScore.rating_id,
+            func.sum(ItemScore.score).label("total"),
+            func.count(ItemScore.score).label("scored"),
+        )
+        .where(ItemScore.rating_id.in_(rated), ItemScore.score.is_not(None))
+        .group_by(ItemScore.rating_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            RecordedSession.trainee_id, RecordedSession.id, RecordedSession.session_date,
+            User.email, totals.c.total, totals.c.scored,
+        )
+        .select_from(totals)
+        .join(Rating, Rating.id == totals.c.rating_id)
+        .join(Assignment, Assignment.id == Rating.assignment_id)
+        .join(RecordedSession, RecordedSession.id == Assignment.session_id)
+        .join(User, User.id == Assignment.rater_id)
+        .order_by(RecordedSession.id, Rating.id)
+    ).all()  # fmt: skip
+    trainees, sessions, days, raters, sums, counts = zip(*rows, strict=True) if rows else [()] * 6
     subset = balanced_subset(
-        [meta[s][0] for s, _ in keys], [s for s, _ in keys], [r for _, r in keys],
-        np.array([np.mean(sums[k]) for k in keys]), [meta[s][1] for s, _ in keys],
+        np.array(trainees, dtype=np.int64), np.array(sessions, dtype=np.int64), list(raters),
+        np.array(sums, dtype=np.float64) / np.array(counts, dtype=np.float64),
+        np.array(days, dtype="datetime64[D]"),
     )  # fmt: skip
     if isinstance(subset, NotApplicable):
         return Generalizability(subset, None, None, target, "", "")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,7 @@ from app.domain.reliability.krippendorff import Level
 from app.domain.reliability.panel import ReliabilityReport, reliability_panel
 from app.domain.vocabulary import Phase, RatingStatus
 from app.services.errors import NotFoundError
-from app.services.evidence import session_complete
+from app.services.evidence import integer_rows, locate, session_complete
 
 
 @dataclass(frozen=True)
@@ -56,20 +57,12 @@ class ProgramReliability:
     overall: ReliabilityReport | None
 
 
-def _query(selection: RatingSelection) -> Select[int, int, int | None, str, str]:
+def _query(selection: RatingSelection) -> Select[int, int, int | None, int]:
     q = (
-        select(
-            RecordedSession.id,
-            Assignment.rater_id,
-            ItemScore.score,
-            RubricItem.key,
-            RubricDomain.key,
-        )
+        select(RecordedSession.id, Assignment.rater_id, ItemScore.score, ItemScore.item_id)
         .join(Assignment, Assignment.session_id == RecordedSession.id)
         .join(Rating, Rating.assignment_id == Assignment.id)
         .join(ItemScore, ItemScore.rating_id == Rating.id)
-        .join(RubricItem, RubricItem.id == ItemScore.item_id)
-        .join(RubricDomain, RubricDomain.id == RubricItem.domain_id)
         .where(
             RecordedSession.program_id == selection.program_id,
             Rating.rubric_version_id == selection.rubric_version_id,
@@ -77,7 +70,6 @@ def _query(selection: RatingSelection) -> Select[int, int, int | None, str, str]
             Assignment.is_master.is_(False),
             ItemScore.score.is_not(None),
         )
-        .order_by(RubricItem.position)
     )
     if selection.cohort_id is not None:
         q = q.where(RecordedSession.cohort_id == selection.cohort_id)
@@ -92,6 +84,38 @@ def _query(selection: RatingSelection) -> Select[int, int, int | None, str, str]
     if selection.complete_only:
         q = q.where(session_complete())
     return q
+
+
+def _text_order(ids: NDArray[np.int64]) -> tuple[NDArray[np.str_], NDArray[np.int64]]:
+    """The distinct ids as text in text order, and each id's rank in that order: matrices
+    label subjects and raters by their ids as text, sorted so."""
+    labels, code = np.unique(ids, return_inverse=True)
+    text = labels.astype(str)
+    order = np.argsort(text, kind="stable")
+    rank = np.empty(labels.size, dtype=np.int64)
+    rank[order] = np.arange(labels.size)
+    return text[order], rank[code]
+
+
+def _item_matrix(
+    session_rank: NDArray[np.int64],
+    rater_rank: NDArray[np.int64],
+    scores: NDArray[np.float64],
+    session_text: NDArray[np.str_],
+    rater_text: NDArray[np.str_],
+    scale: tuple[int, int],
+) -> RatingMatrix:
+    """One item's sessions x raters matrix, both in text order of their ids."""
+    subjects, row = np.unique(session_rank, return_inverse=True)
+    raters, col = np.unique(rater_rank, return_inverse=True)
+    values = np.full((subjects.size, raters.size), np.nan)
+    values[row, col] = scores
+    return RatingMatrix(
+        values,
+        tuple(session_text[subjects].tolist()),
+        tuple(rater_text[raters].tolist()),
+        scale,
+    )
 
 
 def _mean_matrix(sessions: np.ndarray, raters: np.ndarray, scores: np.ndarray) -> RatingMatrix:
@@ -122,31 +146,45 @@ def program_reliability(
     version = session.get(RubricVersion, selection.rubric_version_id)
     if version is None:
         raise NotFoundError(f"rubric_version: no version {selection.rubric_version_id}")
-    rows = session.execute(_query(selection)).all()
-    if not rows:
+    rows = integer_rows(session, _query(selection), 4)
+    if not rows.size:
         return ProgramReliability(selection, {}, {}, None)
-    sessions = np.array([r[0] for r in rows])
-    raters = np.array([r[1] for r in rows])
-    scores = np.array([r[2] for r in rows], dtype=np.float64)
-    items = np.array([r[3] for r in rows])
-    domains = np.array([r[4] for r in rows])
+    # The version's items in rubric order; item scores name them by id.
+    catalogue = session.execute(
+        select(RubricItem.id, RubricItem.key, RubricDomain.key)
+        .join(RubricDomain, RubricDomain.id == RubricItem.domain_id)
+        .where(RubricItem.rubric_version_id == version.id)
+        .order_by(RubricItem.position)
+    ).all()
+    by_id = np.argsort([c[0] for c in catalogue])
+    at, known = locate(np.array([c[0] for c in catalogue], dtype=np.int64)[by_id], rows[:, 3])
+    rows, item = rows[known], by_id[at[known]]
+    sessions, raters, scores = rows[:, 0], rows[:, 1], rows[:, 2].astype(np.float64)
+    domain_keys = list(dict.fromkeys(c[2] for c in catalogue))
+    domain = np.array([domain_keys.index(c[2]) for c in catalogue], dtype=np.int64)[item]
     scale = (version.scale_min, version.scale_max)
 
-    def panel(m: RatingMatrix, at: Level) -> ReliabilityReport:
-        return reliability_panel(m, at, bootstrap=bootstrap, seed=seed)
+    def panel(m: RatingMatrix, at_level: Level) -> ReliabilityReport:
+        return reliability_panel(m, at_level, bootstrap=bootstrap, seed=seed)
 
+    # Item matrices keep sessions and raters in the text order of their ids.
+    session_text, session_rank = _text_order(sessions)
+    rater_text, rater_rank = _text_order(raters)
+    order = np.argsort(item, kind="stable")
+    bounds = np.searchsorted(item[order], np.arange(len(catalogue) + 1)).tolist()
     item_reports = {}
-    for key in dict.fromkeys(items.tolist()):
-        mask = items == key
-        m = RatingMatrix.from_long(
-            sessions[mask].astype(str).tolist(), raters[mask].astype(str).tolist(),
-            scores[mask], scale,
-        )  # fmt: skip
-        item_reports[str(key)] = panel(m, level)
+    for i, (key, _) in enumerate((c[1], c[2]) for c in catalogue):
+        mine = order[bounds[i] : bounds[i + 1]]
+        if mine.size:
+            m = _item_matrix(session_rank[mine], rater_rank[mine], scores[mine],
+                             session_text, rater_text, scale)  # fmt: skip
+            item_reports[str(key)] = panel(m, level)
+    # Domains in the order of their first item with a score.
+    present = list(dict.fromkeys(domain[order].tolist()))
     domain_reports = {
-        str(key): panel(_mean_matrix(sessions[d], raters[d], scores[d]), "interval")
-        for key in dict.fromkeys(domains.tolist())
-        for d in [domains == key]
+        domain_keys[d]: panel(_mean_matrix(sessions[m], raters[m], scores[m]), "interval")
+        for d in present
+        for m in [domain == d]
     }
     overall = panel(_mean_matrix(sessions, raters, scores), "interval")
     return ProgramReliability(selection, item_reports, domain_reports, overall)

@@ -3,8 +3,11 @@
 The evidence of a trainee is every session of theirs pinned to one rubric version whose
 assigned ratings are all in (a half-rated session is not evidence yet, and leaving it out
 keeps a pending rater blind to their peers). A trainee reading their own readiness sees
-only released sessions, as with their feedback. One set-based query serves any number of
-trainees; nothing here runs a query per trainee or per session.
+only released sessions, as with their feedback. A fixed handful of set-based queries
+(sessions, ratings, item scores, admin harm confirmations, and the calibration sessions that
+certify raters; see app/services/evidence.py) serves any number of trainees; nothing here
+runs a query per trainee or per session. Each rating carries whether its rater is certified
+(the rule rater quality reports), which reports mark and no readiness rule reads.
 
 The reliability of a trainee's evidence is ICC2k over the units (session, item), with the
 session's ratings as columns in submission order. Sessions are rated by different raters,
@@ -14,20 +17,18 @@ rater variance, which errs towards a lower, more cautious figure.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
-    Assignment,
     HarmConfirmation,
-    ItemScore,
     Membership,
     Program,
-    Rating,
     ReadinessDecision,
     RecordedSession,
     RubricItem,
@@ -35,7 +36,6 @@ from app.db.models import (
     User,
 )
 from app.domain.readiness import (
-    PHASES,
     EvidenceArrays,
     ReadinessResult,
     assess_many,
@@ -46,13 +46,12 @@ from app.domain.reliability.data import RatingMatrix
 from app.domain.reliability.icc import icc
 from app.domain.reliability.results import NotApplicable, Result
 from app.domain.rubrics.model import RubricDocument
-from app.domain.vocabulary import AssignmentStatus, RatingStatus, Role
+from app.domain.vocabulary import Role
 from app.services.audit import record_event
 from app.services.errors import InvalidInputError, NotFoundError
-from app.services.evidence import current_version, session_complete
+from app.services.evidence import EvidenceScope, current_version, locate, rated_evidence
+from app.services.program_quality import certified_rater_ids
 from app.services.ratings import rubric_document
-
-_PHASE_CODE = {phase: i for i, phase in enumerate(PHASES)}
 
 
 @dataclass(frozen=True)
@@ -84,107 +83,61 @@ def _evidence(
     version: RubricVersion,
     rubric: RubricDocument,
     trainees: list[User],
-    released_only: bool,
+    scope: EvidenceScope,
 ) -> tuple[EvidenceArrays, list[Result | None]]:
-    conditions = [
-        RecordedSession.program_id == program.id,
-        RecordedSession.rubric_version_id == version.id,
-        RecordedSession.trainee_id.in_([t.id for t in trainees]),
-        Assignment.is_master.is_(False),
-        Assignment.status == AssignmentStatus.submitted,
-        Rating.status == RatingStatus.submitted,
-        session_complete(),
-    ]
-    if released_only:
-        conditions.append(RecordedSession.released_at.is_not(None))
-    rows = session.execute(
-        select(
-            RecordedSession.trainee_id,
-            RecordedSession.id,
-            RecordedSession.session_date,
-            RecordedSession.phase,
-            Rating.id,
-            Assignment.rater_id,
-            ItemScore.item_id,
-            ItemScore.score,
-            ItemScore.harm_flag,
-        )
-        .join(Assignment, Assignment.session_id == RecordedSession.id)
-        .join(Rating, Rating.assignment_id == Assignment.id)
-        .join(ItemScore, ItemScore.rating_id == Rating.id)
-        .where(and_(*conditions))
-        .order_by(RecordedSession.id, Rating.id)
-    ).all()
+    ev = rated_evidence(session, scope)
+    trainee_ids = np.array([t.id for t in trainees], dtype=np.int64)  # ascending, as queried
+    # Sessions of anyone not asked about (a trainee deactivated meanwhile) are left out.
+    place, s_keep = locate(trainee_ids, ev.session_trainee)
+    r_keep = s_keep[ev.rating_session]
+    sc_keep = r_keep[ev.score_rating]
+    s_row = np.cumsum(s_keep) - 1
+    r_row = np.cumsum(r_keep) - 1
     keys = {item.key: i for i, item in enumerate(rubric.items)}
-    item_index = {
-        item_id: keys[key]
-        for item_id, key in session.execute(
-            select(RubricItem.id, RubricItem.key).where(RubricItem.rubric_version_id == version.id)
-        )
-    }
-    position = {t.id: i for i, t in enumerate(trainees)}
-    sessions: dict[int, int] = {}
-    ratings: dict[int, int] = {}
-    s_trainee: list[int] = []
-    s_id: list[int] = []
-    s_day: list[int] = []
-    s_phase: list[int] = []
-    r_session: list[int] = []
-    r_id: list[int] = []
-    r_rater: list[int] = []
-    sc_rating: list[int] = []
-    sc_item: list[int] = []
-    sc_score: list[float] = []
-    sc_harm: list[bool] = []
-    for trainee_id, session_id, day, phase, rating_id, rater_id, item_id, score, harm in rows:
-        row = sessions.get(session_id)
-        if row is None:
-            row = sessions[session_id] = len(s_id)
-            s_trainee.append(position[trainee_id])
-            s_id.append(session_id)
-            s_day.append(day.toordinal())
-            s_phase.append(_PHASE_CODE[phase])
-        rating_row = ratings.get(rating_id)
-        if rating_row is None:
-            rating_row = ratings[rating_id] = len(r_id)
-            r_session.append(row)
-            r_id.append(rating_id)
-            r_rater.append(rater_id)
-        sc_rating.append(rating_row)
-        sc_item.append(item_index[item_id])
-        sc_score.append(np.nan if score is None else float(score))
-        sc_harm.append(harm)
-    confirmed = [
-        (session_id, item_id)
-        for session_id, item_id in session.execute(
+    item_rows = session.execute(
+        select(RubricItem.id, RubricItem.key).where(RubricItem.rubric_version_id == version.id)
+    ).all()
+    item_ids = np.array(sorted(i for i, _ in item_rows), dtype=np.int64)
+    item_index = np.empty(item_ids.size, dtype=np.int64)
+    item_index[np.searchsorted(item_ids, [i for i, _ in item_rows])] = [
+        keys[key] for _, key in item_rows
+    ]
+    session_ids = ev.session_id[s_keep]
+    confirmed = np.array(
+        session.execute(
             select(HarmConfirmation.session_id, HarmConfirmation.item_id)
             .join(RecordedSession, RecordedSession.id == HarmConfirmation.session_id)
             .where(
                 RecordedSession.program_id == program.id,
                 RecordedSession.rubric_version_id == version.id,
             )
-        )
-        if session_id in sessions
-    ]
-
-    def ints(values: Sequence[int]) -> np.ndarray:
-        return np.asarray(values, dtype=np.int64)
-
+        ).all(),
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    at, ours = locate(session_ids, confirmed[:, 0])
+    rater_ids = ev.rater_id[r_keep]
+    certified = certified_rater_ids(session, program, version)
     arrays = EvidenceArrays(
         n_trainees=len(trainees),
-        session_trainee=ints(s_trainee), session_id=ints(s_id), session_day=ints(s_day),
-        session_phase=ints(s_phase), rating_session=ints(r_session), rating_id=ints(r_id),
-        rater_id=ints(r_rater), rating_certified=np.zeros(len(r_id), dtype=np.bool_),
-        score_rating=ints(sc_rating), score_item=ints(sc_item),
-        score=np.asarray(sc_score, dtype=np.float64), harm_flag=np.asarray(sc_harm, dtype=np.bool_),
-        confirmed_session=ints([sessions[s] for s, _ in confirmed]),
-        confirmed_item=ints([item_index[i] for _, i in confirmed]),
+        session_trainee=place[s_keep], session_id=session_ids,
+        session_day=ev.session_day[s_keep],
+        session_phase=ev.session_phase[s_keep],
+        rating_session=s_row[ev.rating_session[r_keep]], rating_id=ev.rating_id[r_keep],
+        rater_id=rater_ids, rating_certified=np.isin(rater_ids, list(certified)),
+        score_rating=r_row[ev.score_rating[sc_keep]],
+        score_item=item_index[np.searchsorted(item_ids, ev.score_item_id[sc_keep])],
+        score=ev.score[sc_keep], harm_flag=ev.harm_flag[sc_keep],
+        confirmed_session=at[ours],
+        confirmed_item=item_index[np.searchsorted(item_ids, confirmed[ours, 1])],
     )  # fmt: skip
     return arrays, _reliability(arrays, rubric)
 
 
 def _reliability(ev: EvidenceArrays, rubric: RubricDocument) -> list[Result | None]:
-    """ICC2k of each trainee's evidence, (session, item) units by rating slots."""
+    """ICC2k of each trainee's evidence, (session, item) units by rating slots.
+
+    Every trainee's units x slots matrix is built in one pass; rows are units in ascending
+    (session row, item) order, as the ICC of one trainee alone would have them."""
     required = rubric.readiness.program_rule.min_reliability.coefficient.value
     if required != "ICC2k":
         return [
@@ -201,17 +154,26 @@ def _reliability(ev: EvidenceArrays, rubric: RubricDocument) -> list[Result | No
     # fewer are missing evidence anyway, and a third rater's column would leave every
     # other unit incomplete.
     k = max(2, rubric.readiness.program_rule.min_raters_per_session)
-    unit = ev.rating_session[ev.score_rating] * n_items + ev.score_item
-    score_trainee = ev.session_trainee[ev.rating_session[ev.score_rating]]
     score_slot = slot[ev.score_rating]
-    results: list[Result | None] = []
-    for t in range(ev.n_trainees):
-        mine = np.flatnonzero((score_trainee == t) & (score_slot < k))
-        units, row = np.unique(unit[mine], return_inverse=True)
-        matrix = np.full((units.size, k), np.nan)
-        matrix[row, score_slot[mine]] = ev.score[mine]
-        results.append(icc(RatingMatrix.from_array(matrix))["ICC2k"])
-    return results
+    used = np.flatnonzero(score_slot < k)
+    session_row = ev.rating_session[ev.score_rating[used]]
+    unit = session_row * n_items + ev.score_item[used]
+    trainee = ev.session_trainee[session_row]
+    # Units numbered by (trainee, unit): each trainee's rows are one contiguous block.
+    key = trainee * (ev.session_id.size * n_items) + unit
+    units, row = np.unique(key, return_inverse=True)
+    matrix = np.full((units.size, k), np.nan)
+    matrix[row, score_slot[used]] = ev.score[used]
+    bounds = np.searchsorted(
+        units // (ev.session_id.size * n_items) if units.size else units,
+        np.arange(ev.n_trainees + 1),
+    ).tolist()
+    subjects = tuple(str(i) for i in range(int(np.diff(bounds).max(initial=0))))
+    raters = tuple(str(j) for j in range(k))
+    return [
+        icc(RatingMatrix(matrix[lo:hi], subjects[: hi - lo], raters))["ICC2k"]
+        for lo, hi in itertools.pairwise(bounds)
+    ]
 
 
 def readiness_of(
@@ -228,7 +190,13 @@ def readiness_of(
     if version is None or not trainees:
         return []
     rubric = rubric_document(version)
-    arrays, reliability = _evidence(session, program, version, rubric, trainees, released_only)
+    scope = EvidenceScope(
+        program.id,
+        version.id,
+        trainee_ids=trainee_ids,
+        released_only=released_only,
+    )
+    arrays, reliability = _evidence(session, program, version, rubric, trainees, scope)
     results = assess_many(rubric, arrays, reliability)
     return [TraineeReadiness(t, version, r) for t, r in zip(trainees, results, strict=True)]
 

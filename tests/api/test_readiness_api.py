@@ -9,9 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import AuditEvent, RecordedSession
+from app.domain.scoring import ItemScoreInput, SessionContext, applicable_item_keys
 from app.domain.vocabulary import Phase, Role
 from app.services.amendments import AmendmentRequest, ItemChange, amend_rating
 from app.services.assignments import assign_rater
+from app.services.ratings import RatingContent, enter_master_rating, rubric_document, submit
 from app.services.readiness import readiness_of
 from app.services.sessions import SessionCreate, register_session
 from app.services.users import get_program_by_slug
@@ -169,3 +171,85 @@ def test_an_admin_confirmed_harm_flag_stops_a_ready_decision(
     after = client.get(url, headers=world.headers("admin")).json()["assessment"]
     assert after["decision"] == "NOT_YET"
     assert any(u.startswith("confirmed harm flag on B5 (1 rater, admin)") for u in after["unmet"])
+
+
+# Master keys of two integration sessions (10 items each), spread over the whole scale.
+KEYS = ([0, 1, 2, 3, 4, 5, 6, 3, 2, 5], [6, 5, 4, 3, 2, 1, 0, 3, 4, 1])
+
+
+def _calibrate(db: Session, off_by_two: dict[str, int]) -> None:
+    """Two calibration sessions of another trainee, rated by both trainers and keyed by the
+    admin; each trainer's scores equal the key except on ``off_by_two[rater]`` of the 20
+    (session, item) units, which are two points away."""
+    program = get_program_by_slug(db, "alpha")
+    admin = admin_of(db)
+    for n, key in enumerate(KEYS):
+        recorded = register_session(db, program, admin, SessionCreate(
+            trainee_email="other_trainee@example.org", phase=Phase.integration,
+            session_date=date(2026, 2, 1 + n), duration_seconds=3600,
+            recording=f"https://media.example.org/calibration-{n}.mp4",
+        ))  # fmt: skip
+        items = applicable_item_keys(
+            rubric_document(recorded.rubric_version), SessionContext(Phase.integration,
+                                                                     frozenset(), 3600)
+        )  # fmt: skip
+        assert len(items) == len(key) == 10
+        raters = ("trainer@example.org", "second@example.org")
+        assignments = [assign_rater(db, program, admin, recorded.id, r) for r in raters]
+        for assignment, rater in zip(assignments, raters, strict=True):
+            # Units 0..9 of the first session, 10..19 of the second; alternate +2 and -2.
+            wrong = range(10 * n, min(off_by_two[rater], 10 * n + 10))
+            scores = [
+                s + (2 if s <= 2 else -2) if 10 * n + i in wrong else s for i, s in enumerate(key)
+            ]
+            content = RatingContent(
+                [ItemScoreInput(k, v) for k, v in zip(items, scores, strict=True)]
+            )
+            submit(db, assignment, f"calibration-{n}-{rater}", content)
+        enter_master_rating(db, program, admin, recorded.id, RatingContent(
+            [ItemScoreInput(k, v) for k, v in zip(items, key, strict=True)]
+        ))  # fmt: skip
+    db.flush()
+
+
+def test_ratings_of_uncertified_raters_are_marked_and_change_no_decision(
+    client: TestClient, db_session: Session, world: World, second_trainer: None
+) -> None:
+    ratings = rate_sessions(db_session, "trainee@example.org", (4, 4))
+    me = user_id(client, world, "trainee")
+    url = f"{BASE}/trainees/{me}/readiness"
+    before = client.get(url, headers=world.headers("admin")).json()["assessment"]
+    assert before["n_uncertified_ratings"] == 12, "nobody is certified without calibration"
+
+    # 16 of 20 units within one point is exactly the 80% certification needs; 15 is not.
+    _calibrate(db_session, {"trainer@example.org": 4, "second@example.org": 5})
+    quality = client.get(f"{BASE}/rater-quality", headers=world.headers("admin")).json()
+    by_rater = {c["rater"]: c for c in quality["calibration"]}
+    assert by_rater["trainer@example.org"]["within1"]["value"] == 0.8
+    assert by_rater["trainer@example.org"]["icc"]["value"] >= 0.75
+    assert by_rater["trainer@example.org"]["certified"] is True
+    assert by_rater["second@example.org"]["within1"]["value"] == 0.75
+    assert by_rater["second@example.org"]["certified"] is False
+    assert by_rater["second@example.org"]["reasons"] == ["±1 agreement 75.0% is below 80%"]
+
+    after = client.get(url, headers=world.headers("admin")).json()["assessment"]
+    trainer_ratings = set(ratings[0::2])  # rate_sessions: the trainer first, then second
+    for s in after["sessions"]:
+        assert [r["rating_id"] for r in s["ratings"]] == s["rating_ids"]
+        for r in s["ratings"]:
+            assert r["rater_certified"] is (r["rating_id"] in trainer_ratings)
+        assert (s["n_certified_raters"], s["n_uncertified_ratings"]) == (1, 1)
+    assert after["n_uncertified_ratings"] == 6
+    for part in ("decision", "missing", "unmet"):
+        assert after[part] == before[part], part
+    assert [s["competent"] for s in after["sessions"]] == [
+        s["competent"] for s in before["sessions"]
+    ]
+    listed = {
+        r["trainee_id"]: r
+        for r in client.get(f"{BASE}/readiness", headers=world.headers("admin")).json()
+    }
+    assert listed[me]["n_uncertified_ratings"] == 6
+    # The trainee sees the same marks on their released sessions.
+    own = client.get(url, headers=world.headers("trainee")).json()["assessment"]
+    assert own["n_uncertified_ratings"] == 6

@@ -472,6 +472,42 @@ def test_min_raters_per_session(raters: list[int], required: int, missing: tuple
     assert [s.n_certified_raters for s in result.sessions] == [min(n, 1) for n in raters]
 
 
+def test_each_rating_says_whether_its_rater_is_certified_and_no_rule_reads_it() -> None:
+    def rated(certified: dict[int, bool]) -> list[SessionEvidence]:
+        out = []
+        for s in good_evidence():
+            ratings = tuple(  # given in reverse: the result lists them by rating id
+                dataclasses.replace(r, certified=certified[r.rater_id]) for r in reversed(s.ratings)
+            )
+            out.append(dataclasses.replace(s, ratings=ratings))
+        return out
+
+    mixed = assess_readiness(mini(), rated({1: False, 2: True}), GOOD)
+    assert [s.rater_certified for s in mixed.sessions] == [(False, True)] * len(mixed.sessions)
+    assert all(s.rating_ids == tuple(sorted(s.rating_ids)) for s in mixed.sessions)
+    assert [s.n_uncertified_ratings for s in mixed.sessions] == [1] * len(mixed.sessions)
+    assert mixed.n_uncertified_ratings == len(mixed.sessions)
+    assert mixed.to_json()["sessions"][0]["ratings"] == [
+        {"rating_id": mixed.sessions[0].rating_ids[0], "rater_certified": False},
+        {"rating_id": mixed.sessions[0].rating_ids[1], "rater_certified": True},
+    ]
+    nobody = assess_readiness(mini(), rated({1: False, 2: False}), GOOD)
+    everybody = assess_readiness(mini(), rated({1: True, 2: True}), GOOD)
+    assert (nobody.n_uncertified_ratings, everybody.n_uncertified_ratings) == (
+        2 * len(mixed.sessions),
+        0,
+    )
+    for other in (nobody, everybody):
+        assert (other.decision, other.missing, other.unmet) == (
+            mixed.decision,
+            mixed.missing,
+            mixed.unmet,
+        )
+        assert [s.competent for s in other.sessions] == [s.competent for s in mixed.sessions]
+    # Certification is part of the evidence a signed-off decision digests.
+    assert nobody.evidence_sha256 != everybody.evidence_sha256
+
+
 def test_session_without_a_rating_is_not_competent() -> None:
     result = assess_readiness(mini(), [session(1, PREP)], GOOD)
     s = result.sessions[0]
@@ -1138,8 +1174,13 @@ def test_json_of_a_result_is_plain_data() -> None:
         "date": "2025-01-13",
         "phase": "preparation",
         "rating_ids": [101, 102],
+        "ratings": [
+            {"rating_id": 101, "rater_certified": True},
+            {"rating_id": 102, "rater_certified": False},
+        ],
         "n_raters": 2,
         "n_certified_raters": 1,
+        "n_uncertified_ratings": 1,
         "mean": 4.0,
         "domain_means": {"A": 4.0, "B": 4.0},
         "competent": True,

@@ -21,11 +21,14 @@ from app.db.models import (
     RubricItem,
     User,
 )
-from app.domain.vocabulary import Phase, RatingStatus, Role
-from app.services.demo import DEMO_PASSWORD, database_is_empty, seed_demo
+from app.domain.gtheory import GStudy
+from app.domain.vocabulary import AssignmentStatus, Phase, RatingStatus, Role
+from app.services.demo import DEFAULT_SEED, DEMO_PASSWORD, database_is_empty, seed_demo
 from app.services.errors import ConflictError, NotFoundError
 from app.services.passwords import verify_password
+from app.services.program_quality import generalizability
 from app.services.rubric_library import load_rubrics
+from app.services.users import get_program_by_slug
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 2)
@@ -69,13 +72,24 @@ def test_shape_of_the_demo_program(db_session: Session) -> None:
 
     sessions = db_session.scalars(select(RecordedSession)).all()
     assert {s.phase for s in sessions} == set(Phase)
+    crossed = []
     for rec in sessions:
         raters = [a for a in rec.assignments if not a.is_master]
-        assert len(raters) == 2
-        assert len({a.rater_id for a in raters}) == 2
+        assert len(raters) in (2, 4)
+        assert len({a.rater_id for a in raters}) == len(raters)
         assert all(a.rater_id != rec.trainee_id for a in rec.assignments)
         masters = [a for a in rec.assignments if a.is_master]
         assert len(masters) == (1 if raters[0].calibration else 0)
+        if len(raters) == 4:
+            crossed.append(rec)
+    # The G-study block: three sessions of each trainee with a calibration session, every
+    # one rated by all four trainers and complete; the calibration sessions are among them.
+    assert len(crossed) == 3 * summary.calibration_sessions
+    assert len({rec.trainee_id for rec in crossed}) == summary.calibration_sessions
+    assert all(a.status is AssignmentStatus.submitted for rec in crossed for a in rec.assignments)
+    assert sum(any(a.is_master for a in rec.assignments) for rec in crossed) == (
+        summary.calibration_sessions
+    )
 
     roles = defaultdict(set)
     for m in db_session.scalars(select(Membership)):
@@ -149,7 +163,6 @@ def test_simulated_growth_and_rater_severity_are_recoverable(db_session: Session
 
 
 @pytest.mark.usefixtures("flagship")
-@pytest.mark.usefixtures("flagship")
 @pytest.mark.parametrize("seed", [1, 5, 99])
 def test_every_seed_has_a_harm_flag_confirmed_by_two_raters(db_session: Session, seed: int) -> None:
     seed_demo(db_session, today=TODAY, seed=seed)
@@ -173,3 +186,23 @@ def test_same_seed_same_program(db_session: Session) -> None:
         attempt.rollback()
     assert fingerprints[0] == fingerprints[1]
     assert fingerprints[0] != fingerprints[2]
+
+
+@pytest.mark.usefixtures("flagship")
+@pytest.mark.parametrize("seed", [DEFAULT_SEED, 3])
+def test_the_g_study_rests_on_the_crossed_block(db_session: Session, seed: int) -> None:
+    summary = seed_demo(db_session, today=TODAY, seed=seed)
+    found = generalizability(db_session, get_program_by_slug(db_session, "demo"))
+    study = found.g_study
+    assert isinstance(study, GStudy), found
+    assert (study.n_trainees, study.n_sessions, study.n_raters) == (
+        summary.calibration_sessions,
+        3,
+        4,
+    )
+    assert found.subset_description.startswith(
+        f"{summary.calibration_sessions} of 12 trainees with their first 3 sessions (by date) "
+        "each scored by the same 4 raters (trainer1@"
+    )
+    assert study.components["r"] > 0, "the trainers' severities show as rater variance"
+    assert found.table is not None

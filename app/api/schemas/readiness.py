@@ -16,6 +16,9 @@ class ReadinessSummary(ReadModel):
     full_name: str
     decision: str
     reasons: list[str]
+    n_uncertified_ratings: int = Field(
+        description="Ratings of the evidence whose rater is not certified by calibration"
+    )
 
 
 class ReadinessRead(ReadModel):
@@ -24,8 +27,9 @@ class ReadinessRead(ReadModel):
     rubric: str
     rubric_version: str
     assessment: dict[str, Any] = Field(
-        description="Decision, missing evidence, unmet rules, sessions, domains with CIs and "
-        "trends, strengths and growth areas, reliability"
+        description="Decision, missing evidence, unmet rules, sessions (each rating with "
+        "whether its rater is certified), domains with CIs and trends, strengths and growth "
+        "areas, reliability, and the number of ratings by uncertified raters"
     )
 
 
