@@ -34,6 +34,9 @@ def test_the_matrix_shows_every_trainee_by_domain(
     assert "Ready</span>" in page.text  # trainee, rated 4 and 5 over six sessions
     assert "Insufficient evidence</span>" in page.text  # other_trainee, nothing rated
     assert page.text.count('class="num cell-met"') == 6  # six domains met by trainee
+    every = sign_in("admin").get("/p/alpha/admin/readiness?cohort=")  # the "All cohorts" choice
+    assert every.status_code == 200
+    assert every.text.count('<th scope="row"><a href="/p/alpha/admin/trainees/') == 2
 
 
 def test_the_report_signs_off_issues_and_revokes(

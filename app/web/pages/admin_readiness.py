@@ -24,16 +24,19 @@ _ADMIN = frozenset({Role.admin})
 
 
 @router.get("/readiness")
-def matrix(
-    request: Request, ctx: AdminPage, session: SessionDep, cohort: int | None = None
-) -> Response:
+def matrix(request: Request, ctx: AdminPage, session: SessionDep, cohort: str = "") -> Response:
     cohorts = cohorts_of(session, ctx.program)
+    chosen_cohort = int(cohort) if cohort.isdigit() else None  # "" is every cohort
     cohort_of = {
         m.user_id: m.cohort
         for m in members_of(session, ctx.program)
         if m.role is Role.trainee and m.active
     }
-    chosen = [uid for uid, c in cohort_of.items() if cohort is None or (c and c.id == cohort)]
+    chosen = [
+        uid
+        for uid, c in cohort_of.items()
+        if chosen_cohort is None or (c and c.id == chosen_cohort)
+    ]
     rows = readiness_of(session, ctx.program, trainee_ids=chosen) if chosen else []
     domains = rows[0].result.domains if rows else ()
     counts = {d.value: sum(r.result.decision is d for r in rows) for d in Decision}
@@ -44,7 +47,7 @@ def matrix(
             "rows": rows,
             "domains": domains,
             "cohorts": cohorts,
-            "cohort": cohort,
+            "cohort": chosen_cohort,
             "cohort_of": cohort_of,
             "counts": counts,
             "place_role": Role.admin,
