@@ -31,7 +31,7 @@ serve: $(STAMP)
 	$(BIN)/guidinghand serve
 
 test: $(DEV_STAMP)
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q --durations=25 $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
