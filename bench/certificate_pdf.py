@@ -81,7 +81,8 @@ def build(session: Session) -> str:
             scores = [
                 ItemScoreInput(k, 3 + j % 3 + offset * (j % 4 == 0)) for j, k in enumerate(keys)
             ]
-            submit(session, assignment, f"bench-{i}-{offset}", RatingContent(scores))
+            submit(session, program, assignment.rater, assignment.id, f"bench-{i}-{offset}",
+                   RatingContent(scores))  # fmt: skip
     sign_off(session, program, admin, people["trainee"].id, entrustment_level=4)
     return issue_certificate(session, program, admin, people["trainee"].id).public_id
 

@@ -21,6 +21,7 @@ from app.api.schemas.ratings import (
 )
 from app.db.models import Amendment, Rating, RubricVersion
 from app.domain.scoring import EvidenceInput, ItemScoreInput
+from app.domain.vocabulary import RatingStatus
 from app.services import feedback as feedback_service
 from app.services import ratings as rating_service
 from app.services.amendments import AmendmentRequest, ItemChange, history_of
@@ -114,12 +115,30 @@ def submit_rating(
 
     Replaying the same Idempotency-Key returns the first result and changes nothing.
     """
-    assignment = rating_service.own_assignment(session, ctx.program, ctx.user, assignment_id)
     final = _content(body) if body is not None else None
-    rating, replayed = rating_service.submit(session, assignment, idempotency_key, final)
-    if replayed:
+    done = rating_service.submit(
+        session, ctx.program, ctx.user, assignment_id, idempotency_key, final
+    )
+    if done.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return _read_one(session, rating)
+        rating = session.get(Rating, done.rating_id)
+        assert rating is not None
+        return _read_one(session, rating)
+    # A new submission has no amendments yet, and its content is what was just written.
+    return RatingRead(
+        id=done.rating_id, assignment_id=assignment_id, status=RatingStatus.submitted,
+        version=done.version, submitted_at=done.submitted_at,
+        overall_comment=done.overall_comment, amendments=[],
+        scores=[
+            ItemScoreRead(
+                item_key=s.item_key, score=s.score, not_applicable=s.not_applicable,
+                harm_flag=s.harm_flag, harm_note=s.harm_note,
+                evidence=[EvidenceRead(timestamp_seconds=e.timestamp_seconds, note=e.note)
+                          for e in s.evidence],
+            )
+            for s in done.scores
+        ],
+    )  # fmt: skip
 
 
 class SessionRatingRead(RatingRead):

@@ -243,7 +243,7 @@ def withdraw(session: Session, program: Program, actor: User, assignment_id: int
                  "before": before},
     )  # fmt: skip
     session.flush()
-    release_if_automatic(session, program, assignment.session, actor)
+    release_if_automatic(session, program, assignment.session_id, actor)
     return assignment
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, false, not_, or_, select, text
+from sqlalchemy import ColumnElement, Table, and_, false, insert, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -25,6 +25,11 @@ from app.domain.audit_chain import (
 _CHAIN_LOCK = 7_305_114
 
 
+_EVENTS = cast(Table, AuditEvent.__table__)
+_LAST_HASH = select(_EVENTS.c.hash).order_by(_EVENTS.c.id.desc()).limit(1)
+_APPEND = insert(_EVENTS)
+
+
 def record_event(
     session: Session,
     *,
@@ -34,13 +39,20 @@ def record_event(
     actor_id: int | None = None,
     program_id: int | None = None,
     payload: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event after the current last one, in the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
+) -> None:
+    """Append one event after the current last one, in the caller's transaction.
+
+    A plain insert rather than an ORM object: nothing reads the event back in the same
+    request, and every state change in the app pays for this append.
+    """
+    # The event may name rows the caller has only added so far.
+    session.flush()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
         # Without it two transactions could chain onto the same predecessor; the unique
         # prev_hash would then reject one of them instead of ordering them.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    prev_hash = connection.scalar(_LAST_HASH) or GENESIS_HASH
     content = AuditContent(
         occurred_at=utcnow(),
         actor_id=actor_id,
@@ -50,21 +62,20 @@ def record_event(
         entity_id=str(entity_id),
         payload=dict(payload or {}),
     )
-    prev_hash = prev or GENESIS_HASH
-    event = AuditEvent(
-        occurred_at=content.occurred_at,
-        actor_id=actor_id,
-        program_id=program_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=content.entity_id,
-        payload=content.payload,
-        prev_hash=prev_hash,
-        hash=event_hash(prev_hash, content),
+    connection.execute(
+        _APPEND,
+        {
+            "occurred_at": content.occurred_at,
+            "actor_id": actor_id,
+            "program_id": program_id,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": content.entity_id,
+            "payload": content.payload,
+            "prev_hash": prev_hash,
+            "hash": event_hash(prev_hash, content),
+        },
     )
-    session.add(event)
-    session.flush()
-    return event
 
 
 @dataclass(frozen=True)

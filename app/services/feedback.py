@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.db.base import utcnow
@@ -138,19 +138,39 @@ def release_many(
     return [found[sid] for sid in dict.fromkeys(session_ids)]
 
 
-def release_if_automatic(
-    session: Session, program: Program, recorded: RecordedSession, actor: User
-) -> None:
+# Whether a session is complete, in one round trip: its release, how many raters it has (the
+# master key aside) and how many of them have yet to submit.
+_COMPLETION = select(
+    RecordedSession.released_at,
+    select(func.count())
+    .where(
+        Assignment.session_id == RecordedSession.id,
+        Assignment.status != AssignmentStatus.withdrawn,
+        Assignment.is_master.is_(False),
+    )
+    .scalar_subquery(),
+    select(func.count())
+    .where(
+        Assignment.session_id == RecordedSession.id,
+        Assignment.status.in_(OPEN_ASSIGNMENT),
+        Assignment.is_master.is_(False),
+    )
+    .scalar_subquery(),
+).where(RecordedSession.id == bindparam("session_id"))
+
+
+def release_if_automatic(session: Session, program: Program, session_id: int, actor: User) -> None:
     """In a program that releases automatically, release once the last rating is in.
 
     ``actor`` is whoever completed the session (the last rater, or an admin who withdrew the
     last pending assignment); the audit event marks the release as automatic.
     """
-    if (
-        program.auto_release
-        and recorded.released_at is None
-        and all_submitted(_active_assignments(session, recorded))
-    ):
+    if not program.auto_release:
+        return
+    released_at, raters, pending = session.execute(_COMPLETION, {"session_id": session_id}).one()
+    if released_at is None and raters and not pending:
+        recorded = session.get(RecordedSession, session_id)
+        assert recorded is not None
         _release(session, program, recorded, actor, automatic=True)
 
 

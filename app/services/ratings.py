@@ -4,11 +4,15 @@ idempotent on submission, and safe against concurrent writers."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from app.db.base import utcnow
 from app.db.models import (
@@ -105,12 +109,16 @@ _ITEM_INDEX: dict[tuple[int, str], ItemIndex] = {}
 
 
 def item_index(session: Session, version: RubricVersion) -> ItemIndex:
-    key = (version.id, version.sha256)
+    return _item_index(session, version.id, version.sha256)
+
+
+def _item_index(session: Session, version_id: int, sha256: str) -> ItemIndex:
+    key = (version_id, sha256)
     index = _ITEM_INDEX.get(key)
     if index is None:
         rows = session.execute(
             select(RubricItem.id, RubricItem.key, RubricItem.position).where(
-                RubricItem.rubric_version_id == version.id
+                RubricItem.rubric_version_id == version_id
             )
         ).all()
         index = _ITEM_INDEX[key] = ItemIndex(
@@ -119,35 +127,61 @@ def item_index(session: Session, version: RubricVersion) -> ItemIndex:
     return index
 
 
+def _document(session: Session, version_id: int, sha256: str) -> RubricDocument:
+    document = _DOCUMENTS.get(sha256)
+    if document is None:
+        version = session.get(RubricVersion, version_id)
+        assert version is not None
+        document = rubric_document(version)
+    return document
+
+
+_RATINGS = cast(Table, Rating.__table__)
+_ITEM_SCORES = cast(Table, ItemScore.__table__)
+_EVIDENCE = cast(Table, EvidenceNote.__table__)
+_ASSIGNMENTS = cast(Table, Assignment.__table__)
+_SESSIONS = cast(Table, RecordedSession.__table__)
+_VERSIONS = cast(Table, RubricVersion.__table__)
+
+_DELETE_SCORES = delete(_ITEM_SCORES).where(_ITEM_SCORES.c.rating_id == bindparam("rating"))
+_INSERT_SCORES = insert(_ITEM_SCORES).returning(_ITEM_SCORES.c.id, sort_by_parameter_order=True)
+_INSERT_EVIDENCE = insert(_EVIDENCE)
+
+
 def _write_scores(
-    session: Session, rating: Rating, version: RubricVersion, scores: Sequence[ItemScoreInput]
+    session: Session,
+    rating_id: int,
+    ids: dict[str, int],
+    scores: Sequence[ItemScoreInput],
+    *,
+    replace: bool,
 ) -> None:
-    """Replace the item scores and their evidence in two bulk statements.
+    """Write the item scores and their evidence in bulk statements, replacing any before.
 
     A rating is written whole on every save; building ORM objects for each item and note
     cost more than everything else in a submission, so the rows go in as plain inserts.
     """
-    session.execute(delete(ItemScore).where(ItemScore.rating_id == rating.id))
-    if scores:
-        ids = item_index(session, version).id_by_key
-        inserted = session.execute(
-            insert(ItemScore).returning(ItemScore.id, sort_by_parameter_order=True),
-            [
-                {"rating_id": rating.id, "item_id": ids[s.item_key], "score": s.score,
-                 "not_applicable": s.not_applicable, "harm_flag": s.harm_flag,
-                 "harm_note": s.harm_note}
-                for s in scores
-            ],
-        ).scalars().all()  # fmt: skip
-        notes = [
-            {"item_score_id": score_id, "timestamp_seconds": e.timestamp_seconds, "note": e.note}
-            for score_id, s in zip(inserted, scores, strict=True)
-            for e in s.evidence
-        ]
-        if notes:
-            session.execute(insert(EvidenceNote), notes)
-    # The collection in memory no longer matches the rows; the next read loads them.
-    session.expire(rating, ["scores"])
+    connection = session.connection()
+    if replace:
+        connection.execute(_DELETE_SCORES, {"rating": rating_id})
+    if not scores:
+        return
+    inserted = connection.execute(
+        _INSERT_SCORES,
+        [
+            {"rating_id": rating_id, "item_id": ids[s.item_key], "score": s.score,
+             "not_applicable": s.not_applicable, "harm_flag": s.harm_flag,
+             "harm_note": s.harm_note}
+            for s in scores
+        ],
+    ).scalars().all()  # fmt: skip
+    notes = [
+        {"item_score_id": score_id, "timestamp_seconds": e.timestamp_seconds, "note": e.note}
+        for score_id, s in zip(inserted, scores, strict=True)
+        for e in s.evidence
+    ]
+    if notes:
+        connection.execute(_INSERT_EVIDENCE, notes)
 
 
 def save_draft(
@@ -197,57 +231,191 @@ def save_draft(
         session.flush()
     except StaleDataError:
         raise ConflictError("version: the draft was changed by another request") from None
-    _write_scores(session, rating, recorded.rubric_version, scores)
+    version = recorded.rubric_version
+    _write_scores(session, rating.id, item_index(session, version).id_by_key, scores, replace=True)
+    # The collection in memory no longer matches the rows; the next read loads them.
+    session.expire(rating, ["scores"])
     return rating
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a submission answers with: enough to reply without reading the rating back."""
+
+    rating_id: int
+    version: int
+    submitted_at: datetime
+    replayed: bool
+    # What was submitted, as a read would show it (rubric order, evidence by time); a replay
+    # carries none, since its content is whatever the first submission stored.
+    scores: tuple[ItemScoreInput, ...] = ()
+    overall_comment: str = ""
+
+
+# Everything a submission checks, in one round trip: the assignment, its session and rubric
+# version, and the rating so far (if any).
+_SUBMISSION_TARGET = (
+    select(
+        _ASSIGNMENTS.c.rater_id,
+        _ASSIGNMENTS.c.status.label("assignment_status"),
+        _ASSIGNMENTS.c.session_id,
+        _SESSIONS.c.program_id,
+        _SESSIONS.c.phase,
+        _SESSIONS.c.modalities,
+        _SESSIONS.c.duration_seconds,
+        _SESSIONS.c.rubric_version_id,
+        _VERSIONS.c.sha256,
+        _RATINGS.c.id.label("rating_id"),
+        _RATINGS.c.status.label("rating_status"),
+        _RATINGS.c.version,
+        _RATINGS.c.idempotency_key,
+        _RATINGS.c.submitted_at,
+        _RATINGS.c.overall_comment,
+    )
+    .join_from(_ASSIGNMENTS, _SESSIONS, _SESSIONS.c.id == _ASSIGNMENTS.c.session_id)
+    .join(_VERSIONS, _VERSIONS.c.id == _SESSIONS.c.rubric_version_id)
+    .outerjoin(_RATINGS, _RATINGS.c.assignment_id == _ASSIGNMENTS.c.id)
+    .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
+)
+_STORED_SCORES = (
+    select(
+        _ITEM_SCORES.c.id, _ITEM_SCORES.c.item_id, _ITEM_SCORES.c.score,
+        _ITEM_SCORES.c.not_applicable, _ITEM_SCORES.c.harm_flag, _ITEM_SCORES.c.harm_note,
+    )
+    .where(_ITEM_SCORES.c.rating_id == bindparam("rating"))
+    .order_by(_ITEM_SCORES.c.id)
+)  # fmt: skip
+_STORED_EVIDENCE = (
+    select(_EVIDENCE.c.item_score_id, _EVIDENCE.c.timestamp_seconds, _EVIDENCE.c.note)
+    .join(_ITEM_SCORES, _ITEM_SCORES.c.id == _EVIDENCE.c.item_score_id)
+    .where(_ITEM_SCORES.c.rating_id == bindparam("rating"))
+    .order_by(_EVIDENCE.c.id)
+)
+_INSERT_RATING = insert(_RATINGS).returning(_RATINGS.c.id)
+_SUBMIT_ASSIGNMENT = (
+    update(_ASSIGNMENTS)
+    .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
+    .values(status=AssignmentStatus.submitted)
+)
+
+
+def _stored_scores(session: Session, rating_id: int, keys: dict[int, str]) -> list[ItemScoreInput]:
+    connection = session.connection()
+    notes: dict[int, list[EvidenceInput]] = {}
+    for score_id, at, note in connection.execute(_STORED_EVIDENCE, {"rating": rating_id}):
+        notes.setdefault(score_id, []).append(EvidenceInput(at, note))
+    return [
+        ItemScoreInput(keys[item_id], score, na, harm, harm_note, tuple(notes.get(score_id, ())))
+        for score_id, item_id, score, na, harm, harm_note in connection.execute(
+            _STORED_SCORES, {"rating": rating_id}
+        )
+    ]
 
 
 def submit(
     session: Session,
-    assignment: Assignment,
+    program: Program,
+    rater: User,
+    assignment_id: int,
     idempotency_key: str,
     final: RatingContent | None = None,
-) -> tuple[Rating, bool]:
-    """Submit once; the same key again returns the first result (replayed=True).
+) -> Submission:
+    """Submit the caller's rating once; the same key again returns the first result.
 
-    ``final`` replaces the draft in the same transaction, so a client that holds the whole
-    rating needs one round trip, and a crash between saving and submitting cannot happen.
+    ``final`` is the whole rating, which replaces the draft in the same transaction, so a
+    client that holds it needs one round trip and a crash between saving and submitting
+    cannot happen. Without it the saved draft is submitted.
+
+    This is the write every rating ends with, and a cohort's raters finish together, so it
+    runs as a handful of plain statements on the request's connection: one read of all it
+    checks, the rating, its scores and evidence in bulk, the assignment, the audit event.
     """
-    rating = rating_of(session, assignment)
-    if rating is not None and rating.status is RatingStatus.submitted:
-        if rating.idempotency_key == idempotency_key:
-            return rating, True
+    session.flush()
+    connection = session.connection()
+    target = connection.execute(_SUBMISSION_TARGET, {"assignment": assignment_id}).one_or_none()
+    if (
+        target is None
+        or target.rater_id != rater.id
+        or target.program_id != program.id
+        or target.assignment_status is AssignmentStatus.withdrawn
+    ):
+        raise NotFoundError(f"assignment: no assignment {assignment_id} of yours")
+    if target.rating_status is RatingStatus.submitted:
+        if target.idempotency_key == idempotency_key:
+            return Submission(target.rating_id, target.version, target.submitted_at, True)
         raise ConflictError("rating: already submitted")
-    recorded = assignment.session
+    index = _item_index(session, target.rubric_version_id, target.sha256)
     if final is not None:
-        rating = save_draft(
-            session, assignment, final.scores, final.overall_comment, final.version, final=True
-        )
-    elif rating is None:
+        scores = final.scores
+    elif target.rating_id is None:
         raise InvalidInputError("rating: save a draft before submitting, or send the rating")
     else:
-        keys = item_index(session, recorded.rubric_version).key_by_id
-        _check(recorded, [
-            ItemScoreInput(
-                keys[s.item_id], s.score, s.not_applicable, s.harm_flag, s.harm_note,
-                tuple(EvidenceInput(e.timestamp_seconds, e.note) for e in s.evidence),
+        scores = _stored_scores(session, target.rating_id, index.key_by_id)
+    context = SessionContext(
+        target.phase, frozenset(Modality(m) for m in target.modalities), target.duration_seconds
+    )
+    problems = validate_scores(
+        _document(session, target.rubric_version_id, target.sha256), context, scores, final=True
+    )
+    if problems:
+        raise InvalidInputError("; ".join(f"{p.path}: {p.message}" for p in problems))
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": RatingStatus.submitted, "submitted_at": now,
+        "idempotency_key": idempotency_key, "updated_at": now,
+    }  # fmt: skip
+    if final is not None:
+        values["overall_comment"] = final.overall_comment
+    if target.rating_id is None:
+        try:
+            rating_id = connection.scalar(
+                _INSERT_RATING,
+                {**values, "assignment_id": assignment_id, "version": 1, "created_at": now,
+                 "rubric_version_id": target.rubric_version_id},
+            )  # fmt: skip
+        except IntegrityError:
+            # Another request for the same assignment inserted its rating first (PostgreSQL;
+            # SQLite's write lock lets one writer at a time read and write). The transaction
+            # is spoilt, and the request rolls it back with this answer.
+            raise ConflictError("version: the rating was changed by another request") from None
+        version = 1
+    else:
+        if final is not None and final.version is not None and final.version != target.version:
+            raise ConflictError(
+                f"version: the draft is at version {target.version}, not {final.version}; "
+                "reload it before saving"
             )
-            for s in rating.scores
-        ], final=True)  # fmt: skip
-    rating.status = RatingStatus.submitted
-    rating.submitted_at = utcnow()
-    rating.idempotency_key = idempotency_key
-    assignment.status = AssignmentStatus.submitted
-    try:
-        session.flush()
-    except StaleDataError:
-        raise ConflictError("version: the rating was changed by another request") from None
+        rating_id, version = target.rating_id, target.version + 1
+        changed = connection.execute(
+            update(_RATINGS)
+            .where(_RATINGS.c.id == rating_id, _RATINGS.c.version == target.version)
+            .values(version=version, **values)
+        ).rowcount
+        if changed != 1:
+            raise ConflictError("version: the rating was changed by another request")
+    if final is not None:
+        _write_scores(
+            session, rating_id, index.id_by_key, scores, replace=target.rating_id is not None
+        )
+    connection.execute(_SUBMIT_ASSIGNMENT, {"assignment": assignment_id})
+    # Rows written here past the ORM: copies of them in this session are out of date.
+    for entity, key in ((Rating, rating_id), (Assignment, assignment_id)):
+        loaded = session.identity_map.get(identity_key(entity, key))
+        if loaded is not None:
+            session.expire(loaded)
     record_event(
-        session, action="rating.submit", entity_type="rating", entity_id=rating.id,
-        actor_id=assignment.rater_id, program_id=recorded.program_id,
-        payload={"assignment_id": assignment.id, "session_id": recorded.id},
+        session, action="rating.submit", entity_type="rating", entity_id=rating_id,
+        actor_id=rater.id, program_id=program.id,
+        payload={"assignment_id": assignment_id, "session_id": target.session_id},
     )  # fmt: skip
-    release_if_automatic(session, recorded.program, recorded, assignment.rater)
-    return rating, False
+    release_if_automatic(session, program, target.session_id, rater)
+    position = {key: index.position_by_id[item_id] for key, item_id in index.id_by_key.items()}
+    shown = tuple(
+        replace(s, evidence=tuple(sorted(s.evidence, key=lambda e: e.timestamp_seconds)))
+        for s in sorted(scores, key=lambda s: position[s.item_key])
+    )
+    comment = final.overall_comment if final is not None else target.overall_comment
+    return Submission(rating_id, version, now, False, shown, comment)
 
 
 def enter_master_rating(

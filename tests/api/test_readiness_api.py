@@ -8,17 +8,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import AuditEvent, RecordedSession
+from app.db.models import AuditEvent, Rating, RecordedSession
 from app.domain.scoring import ItemScoreInput, SessionContext, applicable_item_keys
 from app.domain.vocabulary import Phase, Role
 from app.services.amendments import AmendmentRequest, ItemChange, amend_rating
 from app.services.assignments import assign_rater
-from app.services.ratings import RatingContent, enter_master_rating, rubric_document, submit
+from app.services.ratings import RatingContent, enter_master_rating, rubric_document
 from app.services.readiness import readiness_of
 from app.services.sessions import SessionCreate, register_session
 from app.services.users import get_program_by_slug
 from tests.api.conftest import World
 from tests.support.rated import admin_of, rate_sessions, user_id
+from tests.support.ratings import submit_as_rater
 
 BASE = "/api/v1/programs/alpha"
 
@@ -125,7 +126,8 @@ def test_sign_off_stores_a_snapshot_that_recomputes_identically(
     program = get_program_by_slug(db_session, "alpha")
     admin = admin_of(db_session)
     amend_rating(db_session, program, admin, frozenset({Role.admin}), ratings[0],
-                 AmendmentRequest("re-scored", 3, [ItemChange("A1", 6)]))  # fmt: skip
+                 AmendmentRequest("re-scored", _version(db_session, ratings[0]),
+                                  [ItemChange("A1", 6)]))  # fmt: skip
     changed = client.post(url, json=body, headers=world.headers("admin")).json()
     assert changed["fingerprint"] != decision["fingerprint"], "an amendment shows"
     assert changed["snapshot"]["inputs"]["rating_ids"] == sorted(ratings)
@@ -140,6 +142,13 @@ def test_sign_off_stores_a_snapshot_that_recomputes_identically(
     assert len(events) == 3
 
 
+def _version(db: Session, rating_id: int) -> int:
+    """The version an amendment must send back: the one the amending admin last read."""
+    rating = db.get(Rating, rating_id)
+    assert rating is not None
+    return rating.version
+
+
 def test_an_admin_confirmed_harm_flag_stops_a_ready_decision(
     client: TestClient, db_session: Session, world: World, second_trainer: None
 ) -> None:
@@ -148,7 +157,8 @@ def test_an_admin_confirmed_harm_flag_stops_a_ready_decision(
     admin = admin_of(db_session)
     flag = ItemChange("B5", 4, harm_flag=True, harm_note="no check-in after distress")
     amend_rating(db_session, program, admin, frozenset({Role.admin}), ratings[0],
-                 AmendmentRequest("safety lapse seen on review", 3, [flag]))  # fmt: skip
+                 AmendmentRequest("safety lapse seen on review",
+                                  _version(db_session, ratings[0]), [flag]))  # fmt: skip
     me = user_id(client, world, "trainee")
     url = f"{BASE}/trainees/{me}/readiness"
     before = client.get(url, headers=world.headers("admin")).json()["assessment"]
@@ -205,7 +215,7 @@ def _calibrate(db: Session, off_by_two: dict[str, int]) -> None:
             content = RatingContent(
                 [ItemScoreInput(k, v) for k, v in zip(items, scores, strict=True)]
             )
-            submit(db, assignment, f"calibration-{n}-{rater}", content)
+            submit_as_rater(db, assignment, f"calibration-{n}-{rater}", content)
         enter_master_rating(db, program, admin, recorded.id, RatingContent(
             [ItemScoreInput(k, v) for k, v in zip(items, key, strict=True)]
         ))  # fmt: skip

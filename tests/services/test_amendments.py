@@ -16,10 +16,11 @@ from app.services.amendments import AmendmentRequest, ItemChange, amend_rating
 from app.services.assignments import assign_rater
 from app.services.errors import ConflictError
 from app.services.programs import create_cohort, create_program
-from app.services.ratings import RatingContent, submit
+from app.services.ratings import RatingContent
 from app.services.rubric_library import load_rubrics
 from app.services.sessions import SessionCreate, register_session
 from app.services.users import create_user, grant_role
+from tests.support.ratings import submit_as_rater
 
 FLAGSHIP = Path(__file__).resolve().parents[2] / "rubrics" / "pat-competency.v1.yaml"
 PREPARATION = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "B5", "E1", "E2", "F1", "F2", "F3"]
@@ -43,7 +44,7 @@ def test_concurrent_amendments_one_wins_the_other_is_a_conflict(db_session: Sess
     ))  # fmt: skip
     assignment = assign_rater(db_session, program, people["admin"], recorded.id, "rater@race.org")
     content = RatingContent([ItemScoreInput(k, 3) for k in PREPARATION])
-    rating, _ = submit(db_session, assignment, "race-key-1", content)
+    rating = submit_as_rater(db_session, assignment, "race-key-1", content)
     db_session.commit()
 
     # A second request's session on the same transaction: it reads the rating first...

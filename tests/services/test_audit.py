@@ -17,13 +17,12 @@ from app.services.audit import record_event, verify_chain
 
 
 def _three_events(session: Session) -> list[AuditEvent]:
-    return [
-        record_event(session, action="login", entity_type="user", entity_id=1, actor_id=None),
-        record_event(session, action="session.register", entity_type="recorded_session",
-                     entity_id=7, payload={"phase": "medication", "notes": "ünïcode"}),
-        record_event(session, action="rating.submit", entity_type="rating", entity_id=3,
-                     payload={"scores": {"A1": 4, "B5": None}}),
-    ]  # fmt: skip
+    record_event(session, action="login", entity_type="user", entity_id=1, actor_id=None)
+    record_event(session, action="session.register", entity_type="recorded_session",
+                 entity_id=7, payload={"phase": "medication", "notes": "ünïcode"})  # fmt: skip
+    record_event(session, action="rating.submit", entity_type="rating", entity_id=3,
+                 payload={"scores": {"A1": 4, "B5": None}})  # fmt: skip
+    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 
 
 @contextmanager

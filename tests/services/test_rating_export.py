@@ -18,10 +18,11 @@ from app.services.errors import InvalidInputError
 from app.services.programs import create_cohort, create_program
 from app.services.rating_export import ExportedScore, export_ratings
 from app.services.rating_import import RatingsImportError, import_ratings
-from app.services.ratings import RatingContent, enter_master_rating, save_draft, submit
+from app.services.ratings import RatingContent, enter_master_rating, save_draft
 from app.services.rubric_library import load_rubrics
 from app.services.sessions import SessionCreate, register_session
 from app.services.users import create_user, grant_role
+from tests.support.ratings import submit_as_rater
 
 ROOT = Path(__file__).resolve().parents[2]
 FLAGSHIP = ROOT / "rubrics" / "pat-competency.v1.yaml"
@@ -64,7 +65,7 @@ def alpha(db_session: Session, people: dict[str, User]) -> Program:
     submitted = assign_rater(db_session, program, people["admin"], recorded.id,
                              "trainer@example.org")  # fmt: skip
     drafted = assign_rater(db_session, program, people["admin"], recorded.id, "admin@example.org")
-    submit(db_session, submitted, "native-submission", RatingContent(scores, "Native."))
+    submit_as_rater(db_session, submitted, "native-submission", RatingContent(scores, "Native."))
     save_draft(db_session, drafted, scores[:3], "", None)
     enter_master_rating(db_session, program, people["keyer"], recorded.id, RatingContent(scores))
     return program

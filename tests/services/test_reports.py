@@ -22,7 +22,7 @@ from app.services.errors import NotFoundError
 from app.services.evidence import current_version
 from app.services.program_reliability import RatingSelection, program_reliability
 from app.services.programs import create_cohort
-from app.services.ratings import RatingContent, submit
+from app.services.ratings import RatingContent
 from app.services.readiness import readiness_of, sign_off
 from app.services.reports import (
     certificate_report,
@@ -37,6 +37,7 @@ from app.services.users import create_user, get_program_by_slug, grant_role
 # The API tests' small world of actors, built through the services, serves here as well.
 from tests.api.conftest import second_trainer, world  # noqa: F401
 from tests.support.rated import admin_of, rate_sessions
+from tests.support.ratings import submit_as_rater
 
 pytestmark = pytest.mark.usefixtures("world", "second_trainer")
 
@@ -94,7 +95,9 @@ def test_the_program_report_reads_complete_sessions_only(db_session: Session) ->
     first = assign_rater(db_session, program, admin, recorded.id, "trainer@example.org")
     assign_rater(db_session, program, admin, recorded.id, "second@example.org")
     keys = ("A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "B5", "E1", "E2", "F1", "F2", "F3")
-    submit(db_session, first, "half-rated", RatingContent([ItemScoreInput(k, 0) for k in keys]))
+    submit_as_rater(
+        db_session, first, "half-rated", RatingContent([ItemScoreInput(k, 0) for k in keys])
+    )
     after = program_report(db_session, program)
     a1 = next(i.report for i in after.items if i.key == "A1")
     a1_before = next(i.report for i in before.items if i.key == "A1")

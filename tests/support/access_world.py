@@ -39,10 +39,11 @@ from app.services.conflicts import declare_conflict
 from app.services.feedback import release
 from app.services.invitations import invite_user
 from app.services.programs import create_cohort, create_program
-from app.services.ratings import RatingContent, enter_master_rating, save_draft, submit
+from app.services.ratings import RatingContent, enter_master_rating, save_draft
 from app.services.rubric_library import load_rubrics
 from app.services.sessions import SessionCreate, register_session
 from app.services.users import create_user, grant_role
+from tests.support.ratings import submit_as_rater
 
 FLAGSHIP = Path(__file__).resolve().parents[2] / "rubrics" / "pat-competency.v1.yaml"
 RUBRIC, RUBRIC_VERSION = "pat-competency", "1.0.0"
@@ -166,7 +167,7 @@ def build_access_world(session: Session) -> AccessWorld:
     ratings: dict[str, Rating] = {}
 
     def rate(name: str, assignment: Assignment, comment: str) -> None:
-        rating, _ = submit(session, assignment, f"key-{name}", full_rating(comment))
+        rating = submit_as_rater(session, assignment, f"key-{name}", full_rating(comment))
         ids[f"assignment.{name}"], ids[f"rating.{name}"] = assignment.id, rating.id
         ratings[name] = rating
 

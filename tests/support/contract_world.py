@@ -24,11 +24,12 @@ from app.services.assignments import assign_rater, queue_of
 from app.services.auth import login
 from app.services.demo import DEMO_PASSWORD, seed_demo
 from app.services.programs import create_cohort, create_program
-from app.services.ratings import rating_of, save_draft, submit
+from app.services.ratings import rating_of, save_draft
 from app.services.rubric_library import load_rubrics
 from app.services.schema import upgrade_database
 from app.services.sessions import SessionCreate, register_session
 from app.services.users import create_user, grant_role
+from tests.support.ratings import submit_as_rater
 
 ROOT = Path(__file__).resolve().parents[2]
 FLAGSHIP = ROOT / "rubrics" / "pat-competency.v1.yaml"
@@ -88,7 +89,7 @@ def _beta(engine: Engine) -> None:
             scores = [ItemScoreInput(key, 4) for key in PREPARATION]
             save_draft(session, first, scores, "Beta draft.", None)
             if day.month == 3:
-                submit(session, first, f"beta-seed-{recorded.id:04d}")
+                submit_as_rater(session, first, f"beta-seed-{recorded.id:04d}")
 
 
 def _start_queues(session: Session) -> None:

@@ -13,10 +13,11 @@ from app.domain.scoring import ItemScoreInput, SessionContext, applicable_item_k
 from app.domain.vocabulary import Phase
 from app.services.assignments import assign_rater
 from app.services.feedback import release
-from app.services.ratings import RatingContent, rubric_document, submit
+from app.services.ratings import RatingContent, rubric_document
 from app.services.sessions import SessionCreate, register_session
 from app.services.users import get_program_by_slug
 from tests.api.conftest import World
+from tests.support.ratings import submit_as_rater
 
 PHASES = [Phase.preparation, Phase.preparation, Phase.medication, Phase.medication,
           Phase.integration, Phase.integration]  # fmt: skip
@@ -43,7 +44,7 @@ def rate_sessions(
         for assignment, rater, score in zip(assignments, raters, scores, strict=True):
             # Alternate the second rater by one point so the evidence has real variance.
             content = [ItemScoreInput(k, min(6, score + (j % 2))) for j, k in enumerate(keys)]
-            rating, _ = submit(db, assignment, f"{trainee_email}-{i}-{rater}",
+            rating = submit_as_rater(db, assignment, f"{trainee_email}-{i}-{rater}",
                                RatingContent(content))  # fmt: skip
             ratings.append(rating.id)
         if released:

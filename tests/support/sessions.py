@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 from app.db.models import Assignment, RecordedSession, User
 from app.domain.scoring import ItemScoreInput, SessionContext, applicable_item_keys
 from app.domain.vocabulary import Phase, Role
-from app.services.ratings import RatingContent, rubric_document, submit
+from app.services.ratings import RatingContent, rubric_document
 from app.services.sessions import SessionCreate, register_session
 from app.services.users import create_user, get_program_by_slug, grant_role
 from tests.api.conftest import PASSWORD
 from tests.support.rated import admin_of
+from tests.support.ratings import submit_as_rater
 
 
 def new_session(
@@ -52,7 +53,7 @@ def submit_rating(
         )
         for k in keys
     ]
-    submit(db, assignment, f"key-{assignment.id}", RatingContent(scores, "Solid work."))
+    submit_as_rater(db, assignment, f"key-{assignment.id}", RatingContent(scores, "Solid work."))
 
 
 def add_trainer(db: Session, name: str) -> User:

@@ -22,13 +22,14 @@ from app.domain.vocabulary import Phase, Role
 from app.services.amendments import AmendmentRequest, ItemChange, amend_rating
 from app.services.assignments import assign_rater
 from app.services.feedback import release
-from app.services.ratings import RatingContent, enter_master_rating, rubric_document, submit
+from app.services.ratings import RatingContent, enter_master_rating, rubric_document
 from app.services.readiness import sign_off
 from app.services.sessions import SessionCreate, register_session
 from app.services.trainee_view import own_readiness
 from app.services.users import create_user, get_program_by_slug, grant_role
 from tests.api.conftest import PASSWORD, World
 from tests.support.rated import admin_of, rate_sessions, user_id
+from tests.support.ratings import submit_as_rater
 from tests.web.conftest import SignIn
 
 A1_AT_4 = "Warm and reliable; goals and tasks are agreed together"
@@ -86,7 +87,9 @@ def _rate(
             )
             for k in keys
         ]  # fmt: skip
-        submit(db, assignment, f"{tag}-{n}", RatingContent(scores, f"Comment {n + 1} {tag}"))
+        submit_as_rater(
+            db, assignment, f"{tag}-{n}", RatingContent(scores, f"Comment {n + 1} {tag}")
+        )
     if master_by is not None:
         key = RatingContent([ItemScoreInput(k, 6) for k in keys], f"Master key {tag}")
         enter_master_rating(db, program, master_by, recorded.id, key)

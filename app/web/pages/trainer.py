@@ -194,7 +194,7 @@ async def submit(
         return _score_page(request, ctx, session, assignment, status_code=422, error=str(exc))
     key = str(form.get("idempotency_key", ""))[:200] or uuid.uuid4().hex
     try:
-        rating_service.submit(session, assignment, key, content)
+        rating_service.submit(session, ctx.program, ctx.user, assignment_id, key, content)
     except InvalidInputError as exc:
         # Back to the form with the reason on top; autosave kept the rater's work.
         session.rollback()

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app.db.engine import unit_of_work
 from app.db.models import Assignment, RecordedSession
 from app.domain.scoring import ItemScoreInput, SessionContext, applicable_item_keys
-from app.services.ratings import RatingContent, rubric_document, submit
+from app.services.ratings import RatingContent, rubric_document
+from tests.support.ratings import submit_as_rater
 from tests.web.browser.conftest import LiveServer, Visit, axe_violations
 
 ADMIN = "admin@demo.guidinghand.org"
@@ -75,7 +76,7 @@ def _rate_everything(live_server: LiveServer, session_id: int) -> None:
             SessionContext(recorded.phase, frozenset(), 3600),
         )
         for assignment in db.scalars(select(Assignment).where(Assignment.session_id == session_id)):
-            submit(
+            submit_as_rater(
                 db,
                 assignment,
                 f"browser-{assignment.id}",
