@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,8 +67,19 @@ def default_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+# Engines live as long as the process (or a test run), so one factory per engine is kept:
+# building a sessionmaker declares a new Session subclass, and setting up its event dispatch
+# cost more per request than the authentication query.
+_FACTORIES: WeakKeyDictionary[Engine, sessionmaker[Session]] = WeakKeyDictionary()
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    factory = _FACTORIES.get(engine)
+    if factory is None:
+        factory = _FACTORIES[engine] = sessionmaker(
+            bind=engine, expire_on_commit=False, autoflush=True
+        )
+    return factory
 
 
 @contextmanager
