@@ -79,3 +79,13 @@ def test_the_api_does_not_need_csrf_tokens(client: TestClient, world: World) -> 
         data={"username": "trainer@example.org", "password": "a long enough password"},
     )
     assert response.status_code == 200
+
+
+def test_the_page_cookie_is_no_credential_for_the_api(sign_in: SignIn, world: World) -> None:
+    # Why the API may skip CSRF: a browser sends the sign-in cookie by itself, but the API
+    # reads only the Authorization header, so a forged cross-site request is anonymous.
+    browser = sign_in("trainer")
+    assert browser.get("/p/alpha/trainer").status_code == 200  # signed in for pages
+    answer = browser.get("/api/v1/programs/alpha/queue")
+    assert answer.status_code == 401
+    assert "csrftoken" not in answer.headers.get("set-cookie", "")
