@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from app.api.deps import SessionDep
 from app.db.models import Program, User
@@ -37,12 +38,20 @@ class Public(Policy):
         return None
 
 
-def bearer_token(
+async def bearer_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     if credentials is None:
         raise HTTPException(401, "authentication required", headers=_CHALLENGE)
     return credentials.credentials
+
+
+def authenticate(request: Request, session: Session, token: str) -> User:
+    user = user_for_token(session, token)
+    if user is None:
+        raise HTTPException(401, "invalid or expired token", headers=_CHALLENGE)
+    request.state.user = user
+    return user
 
 
 class Authenticated(Policy):
@@ -56,11 +65,7 @@ class Authenticated(Policy):
         session: SessionDep,
         token: Annotated[str, Depends(bearer_token)],
     ) -> User:
-        user = user_for_token(session, token)
-        if user is None:
-            raise HTTPException(401, "invalid or expired token", headers=_CHALLENGE)
-        request.state.user = user
-        return user
+        return authenticate(request, session, token)
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,11 @@ class ProgramRole(Policy):
         program: str,
         request: Request,
         session: SessionDep,
-        user: Annotated[User, Depends(Authenticated())],
+        token: Annotated[str, Depends(bearer_token)],
     ) -> ProgramContext:
+        # Authenticated in the same call rather than as a dependency of its own: each sync
+        # dependency is a trip through the thread pool, and every program route pays it.
+        user = authenticate(request, session, token)
         found, held = roles_in_program(session, user, program)
         if found is None or not held & self.roles:
             raise HTTPException(404, f"program: no program {program!r}")
