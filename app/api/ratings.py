@@ -102,15 +102,16 @@ def save_draft(
     return _read_one(session, rating)
 
 
-@router.post("/assignments/{assignment_id}/rating/submit", responses=_RESPONSES)
+@router.post(
+    "/assignments/{assignment_id}/rating/submit", response_model=RatingRead, responses=_RESPONSES
+)
 def submit_rating(
     assignment_id: Id,
     ctx: ProgramStaff,
     session: SessionDep,
-    response: Response,
     idempotency_key: Annotated[str, Header(min_length=8, max_length=200)],
     body: RatingDraft | None = None,
-) -> RatingRead:
+) -> Response:
     """Submit once: the saved draft, or the rating in the body, which replaces the draft.
 
     Replaying the same Idempotency-Key returns the first result and changes nothing.
@@ -120,11 +121,21 @@ def submit_rating(
         session, ctx.program, ctx.user, assignment_id, idempotency_key, final
     )
     if done.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
         rating = session.get(Rating, done.rating_id)
         assert rating is not None
-        return _read_one(session, rating)
+        return _json(_read_one(session, rating), {"Idempotent-Replayed": "true"})
     # A new submission has no amendments yet, and its content is what was just written.
+    return _json(_submitted(assignment_id, done))
+
+
+def _json(read: RatingRead, headers: dict[str, str] | None = None) -> Response:
+    """The answer serialised here, in the request's worker thread: FastAPI would check a
+    returned model again in another trip through the thread pool, while the request still
+    holds its database connection (the one SQLite connection every request queues for)."""
+    return Response(read.model_dump_json(), media_type="application/json", headers=headers)
+
+
+def _submitted(assignment_id: int, done: rating_service.Submission) -> RatingRead:
     return RatingRead(
         id=done.rating_id, assignment_id=assignment_id, status=RatingStatus.submitted,
         version=done.version, submitted_at=done.submitted_at,

@@ -134,3 +134,62 @@ def test_submit_with_the_rating_in_the_body(
     assert replay.json() == first.json()
     assert replay.headers["idempotent-replayed"] == "true"
     assert db_session.scalar(select(func.count()).select_from(Rating)) == 1
+
+
+def test_the_submission_answers_what_a_read_shows(
+    client: TestClient, db_session: Session, world: World, assignment_url: str
+) -> None:
+    """The answer is built from what was written, so it must equal the stored rating: items
+    in rubric order, evidence by time, the draft's leftovers gone."""
+    rater = world.headers("trainer")
+    draft = {
+        "scores": [
+            {"item_key": "A1", "score": 2,
+             "evidence": [{"timestamp_seconds": 5, "note": "draft note, replaced"}]},
+            {"item_key": "B2", "score": 1},
+        ],
+        "overall_comment": "draft",
+    }  # fmt: skip
+    saved = client.put(assignment_url, json=draft, headers=rater)
+    assert saved.status_code == 200, saved.text
+    final = [
+        {"item_key": k, "score": 3 + i % 3,
+         "evidence": [{"timestamp_seconds": 900 - 300 * n, "note": f"{k} at {900 - 300 * n}"}
+                      for n in range(3)] if k in ("B3", "A2") else []}
+        for i, k in enumerate(reversed(PREPARATION))
+    ]  # fmt: skip
+    body = {"scores": final, "overall_comment": "Final word.", "version": saved.json()["version"]}
+    answer = client.post(
+        f"{assignment_url}/submit", json=body, headers={**rater, "Idempotency-Key": "shown-01"}
+    )
+    assert answer.status_code == 200, answer.text
+    read = client.get(assignment_url, headers=rater)
+    assert answer.json() == read.json()
+    shown = answer.json()
+    assert [s["item_key"] for s in shown["scores"]] == PREPARATION
+    b3 = next(s for s in shown["scores"] if s["item_key"] == "B3")
+    assert [e["timestamp_seconds"] for e in b3["evidence"]] == [300, 600, 900]
+    assert all("draft" not in e["note"] for s in shown["scores"] for e in s["evidence"])
+    assert shown["overall_comment"] == "Final word."
+    assert shown["version"] > saved.json()["version"]
+
+
+def test_a_stale_version_in_the_submission_writes_nothing(
+    client: TestClient, db_session: Session, world: World, assignment_url: str
+) -> None:
+    rater = world.headers("trainer")
+    first = client.put(assignment_url, json={"scores": _scores(["A1"])}, headers=rater).json()
+    second = client.put(
+        assignment_url, json={"scores": _scores(["A2"]), "version": first["version"]},
+        headers=rater,
+    ).json()  # fmt: skip
+    stale = {"scores": _scores(PREPARATION), "version": first["version"]}
+    refused = client.post(
+        f"{assignment_url}/submit", json=stale, headers={**rater, "Idempotency-Key": "stale-01"}
+    )
+    assert refused.status_code == 409
+    assert "reload" in refused.json()["message"]
+    kept = client.get(assignment_url, headers=rater).json()
+    assert (kept["status"], kept["version"]) == ("draft", second["version"])
+    assert [s["item_key"] for s in kept["scores"]] == ["A2"]
+    assert db_session.scalars(select(AuditEvent.action)).all().count("rating.submit") == 0
