@@ -23,7 +23,9 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
+    ScalarSelect,
     Select,
+    Text,
     case,
     cast,
     exists,
@@ -151,28 +153,6 @@ class RatedEvidence:
     harm_flag: BoolArray
 
 
-def integer_rows(session: Session, statement: Select[*tuple[Any, ...]], width: int) -> IntArray:
-    """The rows of a query selecting ``width`` integers, as an (n, width) array.
-
-    Read from the driver's cursor a batch at a time: at half a million rows, SQLAlchemy's
-    row objects cost more than the query, and holding every row's tuple at once makes each
-    garbage-collector pass longer. The session is flushed first, as ``Session.execute``
-    would.
-    """
-    session.flush()
-    result = session.connection().execute(statement)
-    parts = [np.zeros((0, width), dtype=np.int64)]
-    try:
-        while rows := result.cursor.fetchmany(_BATCH):
-            flat = np.fromiter(
-                itertools.chain.from_iterable(rows), dtype=np.int64, count=width * len(rows)
-            )
-            parts.append(flat.reshape(len(rows), width))
-    finally:
-        result.close()
-    return np.concatenate(parts)
-
-
 def locate(sorted_ids: IntArray, values: IntArray) -> tuple[IntArray, BoolArray]:
     """Where each value sits in ``sorted_ids`` (ascending), and whether it is there at all
     (a value that is not gets position 0, so the positions always index ``sorted_ids``).
@@ -218,19 +198,80 @@ def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> s
 _EPOCH = date(1970, 1, 1).toordinal()
 
 
-def rated_evidence(session: Session, scope: EvidenceScope) -> RatedEvidence:
-    """The scope's sessions, ratings and item scores, one set-based query each."""
-    sessions = integer_rows(
-        session,
-        select(
-            RecordedSession.id,
-            RecordedSession.trainee_id,
-            utc_day(RecordedSession.session_date),
-            case({p: i for i, p in enumerate(PHASES)}, value=RecordedSession.phase),
-        ).where(*scope.session_conditions()),
-        4,
+@dataclass(frozen=True, eq=False)
+class PackedScores:
+    """Item scores read with :func:`rows_with_scores`: ``row`` is the query row (the
+    rating) each belongs to, ``score`` is -1 where the item was marked not applicable."""
+
+    row: IntArray
+    item_id: IntArray
+    score: IntArray
+    harm_flag: IntArray
+
+
+def scores_as_text(span: int, *, scored_only: bool = False) -> ScalarSelect[str]:
+    """SQL, correlated to ``Rating.id``: the rating's item scores as one comma-separated text.
+
+    Each item score is a code packing item, score and harm flag, (item id * span + score
+    + 1) * 2 + flag, with span = scale max + 2 and -1 for not applicable (scores are never
+    negative). One text per rating lets the driver build one row per rating rather than
+    one per item score (half a million in a program of 1,000 trainees), and numpy parses
+    all of them in one call.
+    """
+    code = (
+        cast(ItemScore.item_id, BigInteger) * span + func.coalesce(ItemScore.score, -1) + 1
+    ) * 2 + cast(ItemScore.harm_flag, Integer)
+    query = select(func.aggregate_strings(cast(code, Text), ",")).where(
+        ItemScore.rating_id == Rating.id
     )
-    ratings = integer_rows(
+    if scored_only:
+        query = query.where(ItemScore.score.is_not(None))
+    return query.scalar_subquery()
+
+
+def rows_with_scores(
+    session: Session, statement: Select[*tuple[Any, ...]], width: int, span: int
+) -> tuple[IntArray, PackedScores]:
+    """The rows of a query of ``width`` integers and then :func:`scores_as_text`.
+
+    Read from the driver's cursor a batch at a time: at tens of thousands of rows,
+    SQLAlchemy's row objects cost more than the query, and holding every row's tuple at once
+    makes each garbage-collector pass longer. The session is flushed first, as
+    ``Session.execute`` would.
+    """
+    session.flush()
+    result = session.connection().execute(statement)
+    parts = [np.zeros((0, width), dtype=np.int64)]
+    texts: list[str] = []
+    try:
+        while rows := result.cursor.fetchmany(_BATCH):
+            flat = np.fromiter(
+                itertools.chain.from_iterable(row[:width] for row in rows),
+                dtype=np.int64,
+                count=width * len(rows),
+            )
+            parts.append(flat.reshape(len(rows), width))
+            texts.extend(row[width] or "" for row in rows)
+    finally:
+        result.close()
+    counts = np.fromiter((t.count(",") + 1 if t else 0 for t in texts), np.int64, len(texts))
+    joined = ",".join(t for t in texts if t)
+    packed = np.fromstring(joined, dtype=np.int64, sep=",") if joined else np.zeros(0, np.int64)
+    value, flag = np.divmod(packed, 2)
+    item, score = np.divmod(value, span)
+    row = np.repeat(np.arange(len(texts)), counts)
+    return np.concatenate(parts), PackedScores(row, item, score - 1, flag)
+
+
+def scale_span(session: Session, rubric_version_id: int) -> int:
+    version = session.get(RubricVersion, rubric_version_id)
+    return 2 if version is None else version.scale_max + 2
+
+
+def rated_evidence(session: Session, scope: EvidenceScope) -> RatedEvidence:
+    """The scope's sessions, ratings and item scores, in one set-based query."""
+    span = scale_span(session, scope.rubric_version_id)
+    rows, scores = rows_with_scores(
         session,
         select(
             Rating.id,
@@ -238,56 +279,46 @@ def rated_evidence(session: Session, scope: EvidenceScope) -> RatedEvidence:
             Assignment.rater_id,
             cast(Assignment.is_master, Integer),
             utc_day(Rating.submitted_at),
+            RecordedSession.trainee_id,
+            utc_day(RecordedSession.session_date),
+            case({p: i for i, p in enumerate(PHASES)}, value=RecordedSession.phase),
+            scores_as_text(span),
         )
         .join(Assignment, Assignment.id == Rating.assignment_id)
         .join(RecordedSession, RecordedSession.id == Assignment.session_id)
         .where(*scope.rating_conditions()),
-        5,
+        8,
+        span,
     )
-    # Each item score travels as two integers, its rating and a code packing item, score
-    # and harm flag: (item id * span + score + 1) * 2 + flag, with span = scale max + 2 and
-    # -1 for not applicable (scores are never negative). Python builds an object per
-    # column of every row, so at half a million rows two columns cost a third less than
-    # four.
-    version = session.get(RubricVersion, scope.rubric_version_id)
-    span = 2 if version is None else version.scale_max + 2
-    code = (
-        cast(ItemScore.item_id, BigInteger) * span + func.coalesce(ItemScore.score, -1) + 1
-    ) * 2 + cast(ItemScore.harm_flag, Integer)
-    packed = integer_rows(
-        session,
-        select(ItemScore.rating_id, code)
-        .join(Rating, Rating.id == ItemScore.rating_id)
-        .join(Assignment, Assignment.id == Rating.assignment_id)
-        .join(RecordedSession, RecordedSession.id == Assignment.session_id)
-        .where(*scope.rating_conditions()),
-        2,
-    )
-    value, flag = np.divmod(packed[:, 1], 2)
-    item, score = np.divmod(value, span)
-    scores = np.column_stack([packed[:, 0], item, score - 1, flag])
-    return _link(sessions, ratings, scores)
+    # Each session's columns, from its first rating.
+    _, first = np.unique(rows[:, 1], return_index=True)
+    sessions = rows[first][:, [1, 5, 6, 7]]
+    table = np.column_stack([scores.item_id, scores.score, scores.harm_flag])
+    return _link(sessions, rows[:, :5], scores.row, table)
 
 
-def _link(sessions: IntArray, ratings: IntArray, scores: IntArray) -> RatedEvidence:
+def _link(
+    sessions: IntArray, ratings: IntArray, score_row: IntArray, scores: IntArray
+) -> RatedEvidence:
     """Join the three tables by row index, dropping what the others do not reach.
 
-    Each query sees its own snapshot under READ COMMITTED, so a session completed between
-    them can show ratings or scores the earlier query did not: those are left out, and the
-    evidence stays that of the first query.
+    ``score_row`` is each item score's row in ``ratings`` (as read); ``scores`` holds item
+    id, score (-1 for not applicable) and harm flag. Each query sees its own snapshot under
+    READ COMMITTED, so a session completed between them can show ratings the earlier query
+    did not: those are left out, and the evidence stays that of the first query.
     """
     sessions = sessions[np.argsort(sessions[:, 0], kind="stable")]
     s_id = sessions[:, 0]
     # Ratings by (session, rating id), the order every table below follows.
-    ratings = ratings[np.lexsort((ratings[:, 0], ratings[:, 1]))]
+    by_session = np.lexsort((ratings[:, 0], ratings[:, 1]))
+    ratings = ratings[by_session]
     r_id = ratings[:, 0]
     r_session, known = locate(s_id, ratings[:, 1])
-    # Ratings sorted by id, to place each item score's rating.
-    by_id = np.argsort(r_id, kind="stable")
-    place, found = locate(r_id[by_id], scores[:, 0])
-    score_rating = by_id[place[found]]
+    sorted_row = np.empty_like(by_session)
+    sorted_row[by_session] = np.arange(by_session.size)
+    score_rating = sorted_row[score_row]
     keep_score = known[score_rating]
-    scores, score_rating = scores[found][keep_score], score_rating[keep_score]
+    scores, score_rating = scores[keep_score], score_rating[keep_score]
     # Ratings with an item score, sessions with such a rating.
     rated = np.zeros(r_id.size, np.bool_)
     rated[score_rating] = True
@@ -298,13 +329,20 @@ def _link(sessions: IntArray, ratings: IntArray, scores: IntArray) -> RatedEvide
     session_row = np.cumsum(has_rating) - 1
     rating_row = np.cumsum(rated) - 1
     score_rating = rating_row[score_rating]
-    order = np.lexsort((scores[:, 1], score_rating))
+    # By rating, then item. The database hands each rating's scores over in item order as
+    # a rule, and ratings mostly in order too, so a sort is often not needed at all.
+    key = score_rating * (int(scores[:, 0].max(initial=0)) + 1) + scores[:, 0]
+    if np.all(key[1:] > key[:-1]):
+        order: IntArray | slice = slice(None)
+    else:
+        order = np.argsort(key, kind="stable")
     session_day = sessions[kept_sessions, 2] + _EPOCH
     rating_session = session_row[r_session[kept_ratings]]
     # A submitted rating always has its time (a check constraint); the session's day is
     # only a formal fallback.
     submitted = ratings[kept_ratings, 4]
     rating_day = np.where(submitted < 0, session_day[rating_session], submitted + _EPOCH)
+    scores = scores[order]
     return RatedEvidence(
         session_id=s_id[kept_sessions],
         session_trainee=sessions[kept_sessions, 1],
@@ -316,7 +354,7 @@ def _link(sessions: IntArray, ratings: IntArray, scores: IntArray) -> RatedEvide
         rating_master=ratings[kept_ratings, 3].astype(np.bool_),
         rating_day=rating_day,
         score_rating=score_rating[order],
-        score_item_id=scores[order, 1],
-        score=np.where(scores[order, 2] < 0, np.nan, scores[order, 2].astype(np.float64)),
-        harm_flag=scores[order, 3].astype(np.bool_),
+        score_item_id=scores[:, 0],
+        score=np.where(scores[:, 1] < 0, np.nan, scores[:, 1].astype(np.float64)),
+        harm_flag=scores[:, 2].astype(np.bool_),
     )

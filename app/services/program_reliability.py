@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from app.db.models import (
     Assignment,
-    ItemScore,
     Rating,
     RecordedSession,
     RubricDomain,
@@ -30,7 +29,7 @@ from app.domain.reliability.krippendorff import Level
 from app.domain.reliability.panel import ReliabilityReport, reliability_panel
 from app.domain.vocabulary import Phase, RatingStatus
 from app.services.errors import NotFoundError
-from app.services.evidence import integer_rows, locate, session_complete
+from app.services.evidence import locate, rows_with_scores, scores_as_text, session_complete
 
 
 @dataclass(frozen=True)
@@ -57,18 +56,17 @@ class ProgramReliability:
     overall: ReliabilityReport | None
 
 
-def _query(selection: RatingSelection) -> Select[int, int, int | None, int]:
+def _query(selection: RatingSelection, span: int) -> Select[int, int, str]:
+    """Per rating: its session, its rater and its scored items (see ``scores_as_text``)."""
     q = (
-        select(RecordedSession.id, Assignment.rater_id, ItemScore.score, ItemScore.item_id)
+        select(RecordedSession.id, Assignment.rater_id, scores_as_text(span, scored_only=True))
         .join(Assignment, Assignment.session_id == RecordedSession.id)
         .join(Rating, Rating.assignment_id == Assignment.id)
-        .join(ItemScore, ItemScore.rating_id == Rating.id)
         .where(
             RecordedSession.program_id == selection.program_id,
             Rating.rubric_version_id == selection.rubric_version_id,
             Rating.status == RatingStatus.submitted,
             Assignment.is_master.is_(False),
-            ItemScore.score.is_not(None),
         )
     )
     if selection.cohort_id is not None:
@@ -146,9 +144,14 @@ def program_reliability(
     version = session.get(RubricVersion, selection.rubric_version_id)
     if version is None:
         raise NotFoundError(f"rubric_version: no version {selection.rubric_version_id}")
-    rows = integer_rows(session, _query(selection), 4)
-    if not rows.size:
+    ratings, packed = rows_with_scores(
+        session, _query(selection, version.scale_max + 2), 2, version.scale_max + 2
+    )
+    if not packed.row.size:
         return ProgramReliability(selection, {}, {}, None)
+    rows = np.column_stack(
+        [ratings[packed.row, 0], ratings[packed.row, 1], packed.score, packed.item_id]
+    )
     # The version's items in rubric order; item scores name them by id.
     catalogue = session.execute(
         select(RubricItem.id, RubricItem.key, RubricDomain.key)

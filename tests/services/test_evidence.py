@@ -10,7 +10,7 @@ from sqlalchemy import Date, literal, select, text
 from sqlalchemy.orm import Session
 
 from app.db.base import UTCDateTime
-from app.services.evidence import integer_rows, locate, utc_day
+from app.services.evidence import locate, rows_with_scores, utc_day
 
 EPOCH = date(1970, 1, 1)
 
@@ -36,20 +36,31 @@ def test_utc_day_is_the_day_in_utc_whatever_the_session_time_zone(
     assert db_session.scalar(select(utc_day(literal(None, UTCDateTime)))) == -1
 
 
-def test_integer_rows_reads_every_row_in_batches(db_session: Session) -> None:
-    # More rows than one batch, from a query the database generates.
-    n = 45_000
-    if db_session.get_bind().dialect.name == "postgresql":
-        query = text("SELECT i, -i, i % 7 FROM generate_series(1, :n) AS i").bindparams(n=n)
-    else:
-        query = text(
-            "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :n) "
-            "SELECT i, -i, i % 7 FROM c"
-        ).bindparams(n=n)
-    rows = integer_rows(db_session, query.columns(), 3)  # type: ignore[arg-type]
+def test_rows_with_scores_reads_every_row_and_code_in_batches(db_session: Session) -> None:
+    # More rows than one batch, from a query the database generates: row i holds two item
+    # scores (items i % 5 + 1 and i % 5 + 2, scores i % 7 and "not applicable", the first
+    # flagged when i is odd), except every tenth row, which holds none (NULL).
+    n, span = 45_000, 8
+    query = text(
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :n) "
+        "SELECT i, -i, CASE WHEN i % 10 = 0 THEN NULL ELSE "
+        "CAST(((i % 5 + 1) * 8 + i % 7 + 1) * 2 + i % 2 AS TEXT) || ',' || "
+        "CAST((i % 5 + 2) * 8 * 2 AS TEXT) END FROM c"
+    ).bindparams(n=n)
+    read, scores = rows_with_scores(db_session, query.columns(), 2, span)  # type: ignore[arg-type]
     i = np.arange(1, n + 1)
-    assert rows.shape == (n, 3)
-    assert (rows == np.column_stack([i, -i, i % 7])).all()
+    assert (read == np.column_stack([i, -i])).all()
+    scored = i[i % 10 != 0]
+    assert scores.row.tolist() == np.repeat(scored - 1, 2).tolist()
+    assert (
+        scores.item_id.tolist()
+        == np.column_stack([scored % 5 + 1, scored % 5 + 2]).ravel().tolist()
+    )
+    assert (
+        scores.score.tolist()
+        == np.column_stack([scored % 7, -np.ones_like(scored)]).ravel().tolist()
+    )
+    assert scores.harm_flag.tolist() == np.column_stack([scored % 2, 0 * scored]).ravel().tolist()
 
 
 def test_locate() -> None:
