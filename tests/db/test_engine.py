@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db.engine import make_engine, unit_of_work
 from app.db.models import Program
+from app.services.programs import create_program
 from tests.support.databases import migrated_engine, sqlite_url
 
 
@@ -51,4 +52,33 @@ def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
                 "VALUES (999, 'x', '2026-01-01', 1, '2026-01-01 00:00:00')"
             )
         )
+    engine.dispose()
+
+
+def test_connections_keep_the_planner_statistics_fresh(tmp_path: Path) -> None:
+    engine = migrated_engine(sqlite_url(tmp_path / "stats.db"))
+
+    def analysed() -> set[str]:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'"))
+            if found.first() is None:
+                return set()
+            return set(conn.execute(text("SELECT DISTINCT tbl FROM sqlite_stat1")).scalars())
+
+    def use_the_audit_trail(first: int) -> None:
+        with unit_of_work(engine) as session:
+            for n in range(first, first + 50):
+                create_program(session, slug=f"p{n}", name=f"P{n}")
+            session.execute(text("SELECT id FROM audit_event WHERE program_id = 7")).all()
+
+    assert "audit_event" not in analysed()
+    # A connection's return to the pool analyses the tables its queries used...
+    use_the_audit_trail(0)
+    assert "audit_event" in analysed()
+    # ...and restores statistics that went missing.
+    with engine.connect() as conn:
+        conn.execute(text("DELETE FROM sqlite_stat1"))
+        conn.commit()
+    use_the_audit_trail(50)
+    assert "audit_event" in analysed()
     engine.dispose()
