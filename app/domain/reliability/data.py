@@ -7,11 +7,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatMatrix = NDArray[np.float64]
+FloatVector = NDArray[np.float64]
+
+
+def _codes(observed: FloatVector, domain: FloatVector) -> NDArray[np.intp]:
+    """Each score's index in the sorted ``domain``: a lookup table for integer scores."""
+    lo, span = (domain[0], domain[-1] - domain[0]) if domain.size else (0.0, 0.0)
+    if span <= 1 << 16 and np.array_equal(domain, np.round(domain)):
+        table = np.zeros(int(span) + 1, dtype=np.intp)
+        table[(domain - lo).astype(np.intp)] = np.arange(domain.size)
+        return np.asarray(table[(observed - lo).astype(np.intp)], dtype=np.intp)
+    return np.searchsorted(domain, observed)
+
+
+def category_counts(values: FloatMatrix, domain: FloatVector) -> FloatMatrix:
+    """How many raters gave each row each value of the sorted ``domain`` (rows x values).
+
+    ``domain`` must hold every score. One ``bincount`` over all cells, as fast-krippendorff
+    does with ``np.add.at``; missing cells go to a spare column that is dropped.
+    """
+    rows, width = values.shape[0], domain.size + 1
+    present = ~np.isnan(values)
+    cells = np.full(values.shape, domain.size, dtype=np.intp)
+    cells[present] = _codes(values[present], domain)
+    cells += np.arange(rows)[:, None] * width
+    counts = np.bincount(cells.ravel(), minlength=rows * width).reshape(rows, width)
+    return counts[:, :-1].astype(np.float64)
 
 
 class RatingsInputError(ValueError):
@@ -55,6 +82,20 @@ class RatingMatrix:
     @property
     def n_ratings(self) -> int:
         return int(np.count_nonzero(~np.isnan(self.values)))
+
+    @cached_property
+    def value_counts(self) -> tuple[FloatVector, FloatMatrix]:
+        """The distinct observed values, and how many raters gave each subject each one.
+
+        Krippendorff's alpha at every level and Gwet's AC at every weighting start from
+        these same counts; computed once, a reliability panel tabulates the matrix once
+        instead of six times (for means, with many distinct values, the bulk of its time).
+        """
+        domain = np.unique(self.values[~np.isnan(self.values)])
+        counts = category_counts(self.values, domain)
+        for shared in (domain, counts):
+            shared.setflags(write=False)  # shared by every coefficient: none may change it
+        return domain, counts
 
     def categories(self) -> NDArray[np.float64]:
         """The scale's points when known, otherwise the distinct observed values."""

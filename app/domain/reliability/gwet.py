@@ -46,7 +46,6 @@ from numpy.typing import NDArray
 from scipy.special import stdtrit  # no scipy stubs in the venv
 
 from app.domain.reliability.data import RatingMatrix
-from app.domain.reliability.krippendorff import category_counts
 from app.domain.reliability.results import Estimate, NotApplicable, Result
 from app.domain.reliability.weights import WeightKind, agreement_weights
 
@@ -88,8 +87,7 @@ def gwet_ac(m: RatingMatrix, weights: WeightKind = "unweighted") -> Result:
         return NotApplicable(
             name, "only one category and no scale: chance agreement needs at least two categories"
         )
-    used = np.unique(observed)  # a category nobody used has r_ik = pi_k = 0 in every sum
-    r_ik = category_counts(m.values, used)
+    used, r_ik = m.value_counts  # a category nobody used has r_ik = pi_k = 0 in every sum
     r_i = r_ik @ np.ones(used.size)
     if not (rated := r_i > 0).all():  # subjects nobody rated drop out, as in irrCAC
         r_ik, r_i = r_ik[rated], r_i[rated]

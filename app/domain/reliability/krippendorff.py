@@ -50,32 +50,6 @@ PROGRESS_EVERY = 50  # bootstrap draws per batch, and per progress report
 NO_INTERVAL = "none (pass bootstrap draws for an interval)"
 
 
-def _codes(observed: FloatVector, domain: FloatVector) -> NDArray[np.intp]:
-    """Each score's index in the sorted ``domain``: a lookup table for integer scores."""
-    lo, span = (domain[0], domain[-1] - domain[0]) if domain.size else (0.0, 0.0)
-    if span <= 1 << 16 and np.array_equal(domain, np.round(domain)):
-        table = np.zeros(int(span) + 1, dtype=np.intp)
-        table[(domain - lo).astype(np.intp)] = np.arange(domain.size)
-        return np.asarray(table[(observed - lo).astype(np.intp)], dtype=np.intp)
-    return np.searchsorted(domain, observed)
-
-
-def category_counts(values: FloatMatrix, domain: FloatVector) -> FloatMatrix:
-    """How many raters gave each row each value of the sorted ``domain`` (rows x values).
-
-    ``domain`` must hold every score. One ``bincount`` over all cells, as fast-krippendorff
-    does with ``np.add.at``; missing cells go to a spare column that is dropped. Shared with
-    :mod:`gwet`, whose r_ik are the same counts.
-    """
-    rows, width = values.shape[0], domain.size + 1
-    present = ~np.isnan(values)
-    cells = np.full(values.shape, domain.size, dtype=np.intp)
-    cells[present] = _codes(values[present], domain)
-    cells += np.arange(rows)[:, None] * width
-    counts = np.bincount(cells.ravel(), minlength=rows * width).reshape(rows, width)
-    return counts[:, :-1].astype(np.float64)
-
-
 def _midranks(n_v: FloatMatrix) -> FloatMatrix:
     """Cumulative frequency up to the middle of each value, along the last axis.
 
@@ -188,8 +162,7 @@ def krippendorff_alpha(
             progress(bootstrap, bootstrap)  # nothing to draw: let a progress bar finish
         return NotApplicable(name, reason)
 
-    domain = np.unique(m.values[~np.isnan(m.values)])
-    counts = category_counts(m.values, domain)
+    domain, counts = m.value_counts
     m_u = counts @ np.ones(domain.size)
     pairable = m_u >= 2
     if not pairable.any():
