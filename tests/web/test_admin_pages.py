@@ -661,3 +661,45 @@ def test_nobody_else_reaches_the_admin_pages(
         answer = browser.get(A + path)
         assert answer.status_code == 404, (actor, path)
         assert "There is no such page." in answer.text
+
+
+# Master ratings ----------------------------------------------------------------------------
+
+
+def test_an_admin_keys_a_calibration_session_from_its_page(
+    sign_in: SignIn, world: World, db_session: Session
+) -> None:
+    scene = make_scene(db_session, co_rater=False)
+    admin = sign_in("admin")
+    page = f"{A}/sessions/{scene.recorded.id}"
+    url = f"{page}/master"
+    assert f'href="{url}"' in admin.get(page).text
+    form = admin.get(url)
+    assert form.status_code == 200
+    assert f'action="{url}"' in form.text
+    assert "hx-post" not in form.text  # entered whole, no drafts
+    assert all(f'name="score-{k}"' in form.text for k in scene.keys)
+
+    fields: dict[str, str | list[str]] = {f"score-{k}": "4" for k in scene.keys[1:]}
+    fields |= {"evt-A2": ["1:05"], "evn-A2": ["steady check-in"], "overall_comment": "Key."}
+    refused = _post(admin, url, fields)
+    assert refused.status_code == 422
+    assert f"scores[{scene.keys[0]}].score" in refused.text
+    assert 'value="1:05"' in refused.text
+    assert "steady check-in" in refused.text
+    assert _count(db_session, Assignment) == 1  # nothing written
+
+    saved = _post(admin, url, {**fields, f"score-{scene.keys[0]}": "5"})
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"{page}?done=master"
+    shown = admin.get(saved.headers["location"]).text
+    assert "Master rating saved" in shown
+    assert f'href="{url}"' not in shown  # one key per session
+    master = db_session.scalar(select(Assignment).where(Assignment.is_master.is_(True)))
+    assert master is not None
+    assert master.session_id == scene.recorded.id
+    db_session.refresh(scene.mine)
+    assert scene.mine.calibration  # the rater's assignment is now a calibration one
+    again = _post(admin, url, {**fields, f"score-{scene.keys[0]}": "5"})
+    assert again.status_code == 409
+    assert "already has a master rating" in again.text

@@ -224,6 +224,18 @@ ROWS = [
         admin_only(422),
     ),  # no rater chosen
     Row(
+        "GET",
+        f"{P}/admin/sessions/{{session_id}}/master",
+        lambda s: f"/p/alpha/admin/sessions/{s.recorded.id}/master",
+        admin_only(),
+    ),
+    Row(
+        "POST",
+        f"{P}/admin/sessions/{{session_id}}/master",
+        lambda s: f"/p/alpha/admin/sessions/{s.recorded.id}/master",
+        admin_only(422),
+    ),  # nothing scored
+    Row(
         "POST",
         f"{P}/admin/sessions/{{session_id}}/release",
         lambda s: f"/p/alpha/admin/sessions/{s.recorded.id}/release",

@@ -34,6 +34,8 @@ NOTICES = {
     "deactivated": "The role was deactivated; the person can no longer act in it here.",
     "cohort-created": "The cohort was created.",
     "cohort-updated": "The cohort was updated.",
+    "master": "Master rating saved: this is now a calibration session, and each rater sees "
+    "the key beside their own rating once they have submitted.",
 }
 
 

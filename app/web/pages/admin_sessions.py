@@ -31,10 +31,11 @@ from app.domain.session_import import REQUIRED_COLUMNS
 from app.domain.vocabulary import Modality, Phase, Role
 from app.services import assignments as assignment_service
 from app.services import feedback as feedback_service
+from app.services import ratings as rating_service
 from app.services import sessions as session_service
-from app.services.errors import InvalidInputError, ServiceError
+from app.services.errors import ConflictError, InvalidInputError, ServiceError
 from app.services.programs import cohorts_of, members_of
-from app.services.ratings import item_index, rubric_document
+from app.services.ratings import RatingContent, item_index, rubric_document
 from app.services.rubrics import latest_published, list_rubrics
 from app.services.session_board import (
     SessionStatus,
@@ -54,7 +55,9 @@ from app.web.form_values import (
     whole_number,
 )
 from app.web.pages.admin import attempt, notice
+from app.web.pages.trainer import entries_of, scoring_form
 from app.web.policies import AdminPage
+from app.web.rating_form import rating_from_form
 from app.web.templating import render
 
 router = APIRouter(prefix="/p/{program}/admin", include_in_schema=False)
@@ -542,4 +545,73 @@ def session_detail(
             "place_role": Role.admin,
             "section": "sessions",
         },
+    )
+
+
+def _master_page(
+    request: Request,
+    ctx: ProgramContext,
+    recorded: RecordedSession,
+    content: RatingContent | None = None,
+    *,
+    status_code: int = 200,
+    error: str = "",
+) -> Response:
+    base = f"/p/{ctx.program.slug}/admin/sessions/{recorded.id}/master"
+    return render(
+        request,
+        "trainer/score.html",
+        {
+            **scoring_form(recorded),
+            "master": True,
+            "assignment": None,
+            "entries": entries_of(content) if content is not None else {},
+            "version": "",
+            "overall_comment": content.overall_comment if content is not None else "",
+            "idempotency_key": "",
+            "form_action": base,
+            "autosave_url": None,
+            "error": error,
+            "place_role": Role.admin,
+            "section": "sessions",
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/sessions/{session_id}/master")
+def master_rating_form(
+    request: Request, session_id: Id, ctx: AdminPage, session: SessionDep
+) -> Response:
+    """The form an admin keys a calibration session with (the master rating)."""
+    recorded = session_service.get_visible_session(
+        session, ctx.program, ctx.user, frozenset({Role.admin}), session_id
+    )
+    return _master_page(request, ctx, recorded)
+
+
+@router.post("/sessions/{session_id}/master")
+async def master_rating_save(
+    request: Request, session_id: Id, ctx: AdminPage, session: SessionDep
+) -> Response:
+    recorded = session_service.get_visible_session(
+        session, ctx.program, ctx.user, frozenset({Role.admin}), session_id
+    )
+    keys = [item.key for item in rubric_document(recorded.rubric_version).items]
+    form = await request.form()
+    try:
+        content = rating_from_form(form, keys)
+    except InvalidInputError as exc:
+        return _master_page(request, ctx, recorded, status_code=422, error=str(exc))
+    outcome = attempt(
+        session,
+        lambda: rating_service.enter_master_rating(
+            session, ctx.program, ctx.user, session_id, content
+        ),
+    )
+    if isinstance(outcome, ServiceError):
+        status = 409 if isinstance(outcome, ConflictError) else 422
+        return _master_page(request, ctx, recorded, content, status_code=status, error=str(outcome))
+    return RedirectResponse(
+        f"/p/{ctx.program.slug}/admin/sessions/{session_id}?done=master", status_code=303
     )

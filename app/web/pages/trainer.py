@@ -26,6 +26,7 @@ from app.services import feedback as feedback_service
 from app.services import ratings as rating_service
 from app.services.errors import InvalidInputError
 from app.services.program_quality import rater_quality
+from app.services.ratings import RatingContent
 from app.services.sessions import local_recording
 from app.web.policies import StaffPage
 from app.web.rating_form import rating_from_form
@@ -108,6 +109,39 @@ def _player(recorded: RecordedSession) -> str | None:
     return _PLAYABLE.get(PurePosixPath(recorded.recording_url).suffix.lower())
 
 
+def scoring_form(recorded: RecordedSession) -> dict[str, Any]:
+    """What the scoring form shows of a session and its rubric, to a rater or to an admin
+    keying a calibration session: the applicable items by domain, the others folded."""
+    rubric: RubricDocument = rating_service.rubric_document(recorded.rubric_version)
+    applicable = set(applicable_item_keys(rubric, _context(recorded)))
+    return {
+        "recorded": recorded,
+        "rubric": rubric,
+        "domains": [
+            (
+                d,
+                [i for i in d.items if i.key in applicable],
+                [i for i in d.items if i.key not in applicable],
+            )
+            for d in rubric.domains
+        ],
+        "player": _player(recorded),
+        "scale": rubric.scale.points,
+        "required": sorted(applicable),
+    }
+
+
+def entries_of(content: RatingContent) -> dict[str, Entry]:
+    """A form's content as the form shows it again (after a refusal, say)."""
+    return {
+        s.item_key: Entry(
+            s.score, s.not_applicable, s.harm_flag, s.harm_note,
+            tuple((e.timestamp_seconds, e.note) for e in s.evidence),
+        )
+        for s in content.scores
+    }  # fmt: skip
+
+
 def _score_page(
     request: Request,
     ctx: ProgramContext,
@@ -117,39 +151,28 @@ def _score_page(
     error: str = "",
 ) -> Response:
     recorded = assignment.session
-    rubric: RubricDocument = rating_service.rubric_document(recorded.rubric_version)
-    applicable = set(applicable_item_keys(rubric, _context(recorded)))
     rating = rating_service.rating_of(session, assignment)
     if rating is not None and rating.status.value == "submitted":
         return RedirectResponse(
             f"/p/{ctx.program.slug}/sessions/{recorded.id}/comparison", status_code=303
         )
-    domains = [
-        (
-            d,
-            [i for i in d.items if i.key in applicable],
-            [i for i in d.items if i.key not in applicable],
-        )
-        for d in rubric.domains
-    ]
+    base = f"/p/{ctx.program.slug}/assignments/{assignment.id}"
     return render(
         request,
         "trainer/score.html",
         {
+            **scoring_form(recorded),
+            "master": False,
             "assignment": assignment,
-            "recorded": recorded,
-            "rubric": rubric,
-            "domains": domains,
             "entries": _entries(session, rating),
             "version": rating.version if rating else "",
             "overall_comment": rating.overall_comment if rating else "",
-            "player": _player(recorded),
             "idempotency_key": uuid.uuid4().hex,
+            "form_action": f"{base}/submit",
+            "autosave_url": f"{base}/draft",
             "error": error,
             "place_role": _as(ctx),
             "section": "queue",
-            "scale": rubric.scale.points,
-            "required": sorted(applicable),
         },
         status_code=status_code,
     )
