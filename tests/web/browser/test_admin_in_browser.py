@@ -75,7 +75,10 @@ def _rate_everything(live_server: LiveServer, session_id: int) -> None:
             rubric_document(recorded.rubric_version),
             SessionContext(recorded.phase, frozenset(), 3600),
         )
-        for assignment in db.scalars(select(Assignment).where(Assignment.session_id == session_id)):
+        raters = select(Assignment).where(
+            Assignment.session_id == session_id, Assignment.is_master.is_(False)
+        )
+        for assignment in db.scalars(raters):
             submit_as_rater(
                 db,
                 assignment,
@@ -114,6 +117,21 @@ def test_register_auto_assign_release(visit: Visit, live_server: LiveServer) -> 
     expect(row.locator(".rater-list li")).to_have_count(2)
     visit.shot("admin-sessions-assigned")
 
+    # The admin keys it as a calibration session, with the keyboard, before anyone rates.
+    visit.go(f"/p/demo/admin/sessions/{session_id}")
+    page.get_by_role("link", name="Enter a master rating").click()
+    expect(page.locator("h1")).to_contain_text("Master rating")
+    required = (page.locator("#rating-form").get_attribute("data-required") or "").split()
+    page.locator("fieldset.item input[type=radio]").first.focus()
+    for _ in required:
+        page.keyboard.press("4")
+    visit.shot("admin-master-rating")
+    page.locator("#open-submit").click()
+    expect(page.locator("#submit-dialog")).to_contain_text("Every required item is scored.")
+    page.locator("#confirm-submit").click()
+    expect(page.locator("p.message.ok")).to_contain_text("Master rating saved")
+    expect(page.locator(".plain-list")).to_contain_text("(master rating)")
+
     _rate_everything(live_server, session_id)
     visit.go("/p/demo/admin/sessions?status=complete")
     page.check(f"#pick-{session_id}")
@@ -133,6 +151,7 @@ def test_admin_pages_have_no_serious_accessibility_violations(
         "/p/demo/admin/readiness",
         "/p/demo/admin/trainees/2",
         "/p/demo/admin/certificates",
+        "/p/demo/admin/sessions/69/master",
     ):
         assert axe_violations(chromium, live_server, ADMIN, path) == [], path
 
