@@ -97,6 +97,31 @@ class RatingMatrix:
             shared.setflags(write=False)  # shared by every coefficient: none may change it
         return domain, counts
 
+    @cached_property
+    def coincidences(
+        self,
+    ) -> tuple[FloatVector, FloatMatrix, FloatVector, FloatVector, FloatMatrix] | None:
+        """Krippendorff's tabulation of the pairable units (rated by two raters or more).
+
+        The values seen in them, their counts per unit, each unit's number of values m_u,
+        each value's total n_c and the coincidence matrix o (sum_k o_ck = n_c); None when
+        no unit is pairable. Alpha at every level shares it: only the metric differs.
+        """
+        domain, counts = self.value_counts
+        m_u = counts @ np.ones(domain.size)
+        pairable = m_u >= 2
+        if not pairable.any():
+            return None
+        counts, m_u = counts[pairable], m_u[pairable]
+        n_v = counts.sum(axis=0)
+        used = n_v > 0  # values seen only in unpairable units play no part
+        counts, domain, n_v = counts[:, used], domain[used], n_v[used]
+        scaled = counts / (m_u - 1)[:, None]
+        o = scaled.T @ counts - np.diag(scaled.sum(axis=0))
+        for shared in (domain, counts, m_u, n_v, o):
+            shared.setflags(write=False)
+        return domain, counts, m_u, n_v, o
+
     def categories(self) -> NDArray[np.float64]:
         """The scale's points when known, otherwise the distinct observed values."""
         if self.scale is not None:

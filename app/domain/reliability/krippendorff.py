@@ -162,20 +162,13 @@ def krippendorff_alpha(
             progress(bootstrap, bootstrap)  # nothing to draw: let a progress bar finish
         return NotApplicable(name, reason)
 
-    domain, counts = m.value_counts
-    m_u = counts @ np.ones(domain.size)
-    pairable = m_u >= 2
-    if not pairable.any():
+    pairs = m.coincidences
+    if pairs is None:
         return undefined("no unit was rated by two or more raters, so nothing to pair")
-    counts, m_u = counts[pairable], m_u[pairable]
-    n_v = counts.sum(axis=0)
-    used = n_v > 0  # values seen only in unpairable units play no part
-    counts, domain, n_v = counts[:, used], domain[used], n_v[used]
+    domain, counts, m_u, n_v, o = pairs
     if level == "ratio" and domain[0] < 0:
         return undefined("ratio level needs non-negative scores (a true zero)")
     total = float(n_v.sum())
-    scaled = counts / (m_u - 1)[:, None]
-    o = scaled.T @ counts - np.diag(scaled.sum(axis=0))  # coincidences, sum_k o_ck = n_c
     delta = _differences(domain, n_v, level)
     observed = float((o * delta).sum())
     expected = float(n_v @ delta @ n_v)
