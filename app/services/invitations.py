@@ -11,11 +11,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.db.models import AuthToken, Cohort, PasswordSetToken, Program, User
+from app.db.models import AuthToken, Cohort, Membership, PasswordSetToken, Program, User
 from app.domain.vocabulary import Role
 from app.services.audit import record_event
 from app.services.auth import token_digest
-from app.services.errors import InvalidInputError
+from app.services.errors import ConflictError, InvalidInputError, NotFoundError
 from app.services.passwords import hash_password
 from app.services.users import check_password_strength, create_user, grant_role
 
@@ -67,6 +67,33 @@ def invite_user(
         payload={"email": user.email, "role": role.value},
     )  # fmt: skip
     return issue_password_set_token(session, user)
+
+
+def renew_invitation(
+    session: Session, program: Program, actor: User, membership_id: int
+) -> Invitation:
+    """A new one-time link for a member who never chose a password (the first link was
+    lost, or expired); the earlier link stops working.
+
+    An account with a password is refused: whoever held such a link could take it over,
+    and its owner signs in (or changes the password) themselves.
+    """
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership.program_id != program.id or not membership.active:
+        raise NotFoundError(f"member: no active member {membership_id} in {program.slug}")
+    user = membership.user
+    if not user.active:
+        raise ConflictError(f"member: the account of {user.email} is closed")
+    if user.password_hash is not None:
+        raise ConflictError(
+            f"member: {user.email} has chosen a password already; they sign in with it"
+        )
+    invitation = issue_password_set_token(session, user)
+    record_event(
+        session, action="user.reinvite", entity_type="user", entity_id=user.id,
+        actor_id=actor.id, program_id=program.id, payload={"email": user.email},
+    )  # fmt: skip
+    return invitation
 
 
 def set_password_with_token(

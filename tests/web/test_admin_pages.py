@@ -703,3 +703,56 @@ def test_an_admin_keys_a_calibration_session_from_its_page(
     again = _post(admin, url, {**fields, f"score-{scene.keys[0]}": "5"})
     assert again.status_code == 409
     assert "already has a master rating" in again.text
+
+
+# A new invitation link -------------------------------------------------------------------
+
+
+def _link_token(page: Response) -> str:
+    found = re.search(r'value="http[^"]+/invitation\?token=([\w-]+)"', page.text)
+    assert found is not None, page.text[:2000]
+    return found.group(1)
+
+
+def test_a_lost_invitation_link_is_replaced_and_the_old_one_stops(
+    sign_in: SignIn, world: World, db_session: Session
+) -> None:
+    admin = sign_in("admin")
+    first = _link_token(
+        _post(admin, f"{A}/members", {"email": "late@example.org", "full_name": "Late Person",
+                                      "role": "trainer"})
+    )  # fmt: skip
+    membership = db_session.scalar(
+        select(Membership).join(User).where(User.email == "late@example.org")
+    )
+    assert membership is not None
+    url = f"{A}/members/{membership.id}/invitation"
+    assert f'action="{url}"' in admin.get(f"{A}/people").text
+    renewed = _post(admin, url, {})
+    assert renewed.status_code == 200
+    second = _link_token(renewed)
+    assert second != first
+    assert "shown <strong>only now</strong>" in renewed.text
+    events = db_session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id.is_not(None)))
+    assert "user.reinvite" in list(events)
+
+    visitor = sign_in("anonymous")
+    form = {"password": PASSWORD, "confirm": PASSWORD}
+    assert _post(visitor, "/invitation", {**form, "token": first}).status_code == 422
+    assert _post(visitor, "/invitation", {**form, "token": second}).status_code == 200
+    # Once the password is chosen, no admin can mint a link to the account any more.
+    assert f'action="{url}"' not in admin.get(f"{A}/people").text
+    refused = _post(admin, url, {})
+    assert refused.status_code == 409
+    assert "has chosen a password already" in refused.text
+
+
+def test_no_new_link_for_another_programs_member(
+    sign_in: SignIn, world: World, db_session: Session
+) -> None:
+    outsider = db_session.scalar(
+        select(Membership).join(User).where(User.email == "other_admin@example.org")
+    )
+    assert outsider is not None
+    answer = _post(sign_in("admin"), f"{A}/members/{outsider.id}/invitation", {})
+    assert answer.status_code == 404

@@ -177,6 +177,12 @@ ROWS = [
         lambda s: f"/p/alpha/admin/members/{2**31 - 1}/deactivate",
         admin_only(404),
     ),  # no such membership
+    Row(
+        "POST",
+        f"{P}/admin/members/{{membership_id}}/invitation",
+        lambda s: f"/p/alpha/admin/members/{2**31 - 1}/invitation",
+        admin_only(404),
+    ),  # no such membership
     Row("POST", f"{P}/admin/cohorts", lambda s: "/p/alpha/admin/cohorts", admin_only(422)),
     Row(
         "POST",

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from app.api.common import Id
 from app.api.deps import SessionDep
 from app.api.policies import ProgramContext
-from app.db.models import Cohort, User
+from app.db.models import Cohort, Membership, User
 from app.domain.vocabulary import Role
+from app.services import invitations as invitation_service
 from app.services import programs as program_service
 from app.services.errors import ConflictError, InvalidInputError, ServiceError
 from app.services.invitations import Invitation, invite_user
@@ -147,6 +148,22 @@ def invite(
             invite_form=form,
         )  # fmt: skip
     return _people_page(request, ctx, session, issued=outcome)
+
+
+@router.post("/members/{membership_id}/invitation")
+def renew_invitation(
+    request: Request, membership_id: Id, ctx: AdminPage, session: SessionDep
+) -> Response:
+    """A new one-time link for a member who never chose a password; the old one stops."""
+    invitation = invitation_service.renew_invitation(session, ctx.program, ctx.user, membership_id)
+    membership = session.get(Membership, membership_id)
+    assert membership is not None
+    base = request.app.state.settings.public_url.rstrip("/")
+    issued = Issued(
+        invitation.user.full_name, invitation.user.email, membership.role,
+        f"{base}/invitation?token={invitation.token}", invitation.expires_at,
+    )  # fmt: skip
+    return _people_page(request, ctx, session, issued=issued)
 
 
 @router.post("/members/{membership_id}/deactivate")
