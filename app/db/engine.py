@@ -5,6 +5,7 @@ Services only ``flush()``; whoever opened the session (a request, a CLI command)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -30,16 +31,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _sqlite_optimize(dbapi_connection: Any, _record: Any) -> None:
-    """``PRAGMA optimize`` whenever a connection goes back to the pool, as SQLite advises.
+# How often a long-lived connection refreshes the planner's statistics.
+OPTIMIZE_EVERY_SECONDS = 600.0
+_now = time.monotonic  # a seam for tests that need the clock to move
+
+
+def _sqlite_optimize(dbapi_connection: Any, record: Any) -> None:
+    """``PRAGMA optimize`` when a connection goes back to the pool: at its first return,
+    then at most every ten minutes, as SQLite advises for long-lived connections.
 
     Without statistics SQLite's planner guesses that a program's sessions are a small part
     of their table and reads a program's ratings through them by secondary indexes; with
     them it scans the ratings by primary key, twice as fast for readiness and reliability.
-    The pragma analyses only tables this connection's queries used whose statistics are
-    missing or far off (the table grew or shrank 25-fold), so it costs a few microseconds
-    nearly always; it is what autovacuum's ANALYZE does for PostgreSQL.
+    The pragma analyses the tables this connection's queries used whose statistics are
+    missing or far off, as autovacuum's ANALYZE does for PostgreSQL. Not at every return:
+    it re-analyses empty tables each time (they leave no statistics behind), a write and
+    an fsync that cost a rating submission 0.4 ms.
     """
+    now = _now()
+    last = record.info.get("optimized_at")
+    if last is not None and now - last < OPTIMIZE_EVERY_SECONDS:
+        return
+    record.info["optimized_at"] = now
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA optimize")
