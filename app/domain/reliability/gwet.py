@@ -99,7 +99,9 @@ def gwet_ac(m: RatingMatrix, weights: WeightKind = "unweighted") -> Result:
     n2 = int(paired.sum())
     if n2 == 0:
         return NotApplicable(name, "no subject was rated by two or more raters")
-    agree = (r_ik * (r_ik @ w - 1)) @ np.ones(used.size)  # sum_k r_ik (r*_ik - 1)
+    # r*_ik = sum_l w_kl r_il; the unweighted w is the identity, and the product a copy.
+    r_star = r_ik if weights == "unweighted" else r_ik @ w
+    agree = (r_ik * (r_star - 1)) @ np.ones(used.size)  # sum_k r_ik (r*_ik - 1)
     pa_i = np.where(paired, agree / np.where(paired, r_i * (r_i - 1), 1), 0.0)
     pa = float(pa_i.sum()) / n2
     pi_k = (1 / r_i) @ r_ik / n
