@@ -227,10 +227,56 @@ def deactivate_membership(
     return membership
 
 
+def reactivate_membership(
+    session: Session,
+    program: Program,
+    membership_id: int,
+    actor: User,
+    cohort: Cohort | None = None,
+) -> Membership:
+    """Give a deactivated role back (a trainee may join a cohort again at the same time).
+
+    Deactivating keeps the membership and its history, so undoing it restores the same
+    row rather than refusing it as a duplicate.
+    """
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership.program_id != program.id:
+        raise NotFoundError(f"membership: no membership {membership_id} in {program.slug}")
+    if membership.active:
+        raise ConflictError(
+            f"role: {membership.user.email} is already {membership.role.value} in {program.slug}"
+        )
+    if cohort is not None and (
+        membership.role is not Role.trainee or cohort.program_id != program.id
+    ):
+        raise InvalidInputError("cohort: only a trainee of the same program joins a cohort")
+    membership.active = True
+    if cohort is not None:
+        membership.cohort = cohort
+    record_event(
+        session, action="membership.reactivate", entity_type="membership",
+        entity_id=membership.id, actor_id=actor.id, program_id=program.id,
+        payload={"user_id": membership.user_id, "role": membership.role.value},
+    )  # fmt: skip
+    session.flush()
+    return membership
+
+
 def add_role(
     session: Session, program: Program, user: User, role: Role, cohort: Cohort | None, actor: User
 ) -> Membership:
-    """Give an existing account a role in the program (no invitation needed)."""
+    """Give an existing account a role in the program (no invitation needed); a role it
+    held before and lost is given back."""
+    held = session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.program_id == program.id,
+            Membership.role == role,
+            Membership.active.is_(False),
+        )
+    )
+    if held is not None:
+        return reactivate_membership(session, program, held.id, actor, cohort)
     membership = grant_role(session, user, program, role, cohort)
     record_event(
         session, action="membership.grant", entity_type="membership", entity_id=membership.id,

@@ -222,6 +222,36 @@ def test_deactivating_a_role(sign_in: SignIn, world: World, db_session: Session)
     assert "cannot remove their own admin role" in refused.text
 
 
+def test_a_deactivated_role_is_given_back(
+    sign_in: SignIn, world: World, db_session: Session
+) -> None:
+    admin = sign_in("admin")
+    membership_id = world.trainee_membership
+    _post(admin, f"{A}/members/{membership_id}/deactivate", {})
+    url = f"{A}/members/{membership_id}/reactivate"
+    assert f'action="{url}"' in admin.get(f"{A}/people").text
+    done = _post(admin, url, {})
+    assert done.status_code == 303
+    assert "The role was given back" in admin.get(done.headers["location"]).text
+    membership = db_session.get(Membership, membership_id)
+    assert membership is not None
+    db_session.refresh(membership)
+    assert membership.active
+    assert _post(admin, url, {}).status_code == 409  # active already
+    # Adding the same role by e-mail after a deactivation restores the same row too.
+    _post(admin, f"{A}/members/{membership_id}/deactivate", {})
+    again = _post(admin, f"{A}/members", {"email": "trainee@example.org", "role": "trainee"})
+    assert again.status_code == 200, again.text
+    db_session.refresh(membership)
+    assert membership.active
+    rows = select(func.count()).select_from(Membership).join(User)
+    assert db_session.scalar(rows.where(User.email == "trainee@example.org")) == 1
+    actions = db_session.scalars(
+        select(AuditEvent.action).where(AuditEvent.entity_id == str(membership_id))
+    ).all()
+    assert actions.count("membership.reactivate") == 2
+
+
 def test_cohorts_are_created_renamed_and_closed(
     sign_in: SignIn, world: World, db_session: Session
 ) -> None:

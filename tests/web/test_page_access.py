@@ -179,6 +179,12 @@ ROWS = [
     ),  # no such membership
     Row(
         "POST",
+        f"{P}/admin/members/{{membership_id}}/reactivate",
+        lambda s: f"/p/alpha/admin/members/{2**31 - 1}/reactivate",
+        admin_only(404),
+    ),  # no such membership
+    Row(
+        "POST",
         f"{P}/admin/members/{{membership_id}}/invitation",
         lambda s: f"/p/alpha/admin/members/{2**31 - 1}/invitation",
         admin_only(404),

@@ -32,6 +32,7 @@ NOTICES = {
     "imported": "{n} session(s) imported. They wait for raters below.",
     "withdrawn": "The assignment was withdrawn.",
     "deactivated": "The role was deactivated; the person can no longer act in it here.",
+    "reactivated": "The role was given back; the person acts in it here again.",
     "cohort-created": "The cohort was created.",
     "cohort-updated": "The cohort was updated.",
     "master": "Master rating saved: this is now a calibration session, and each rater sees "

@@ -174,6 +174,14 @@ def deactivate(membership_id: Id, ctx: AdminPage, session: SessionDep) -> Respon
     )
 
 
+@router.post("/members/{membership_id}/reactivate")
+def reactivate(membership_id: Id, ctx: AdminPage, session: SessionDep) -> Response:
+    program_service.reactivate_membership(session, ctx.program, membership_id, ctx.user)
+    return RedirectResponse(
+        f"/p/{ctx.program.slug}/admin/people?done=reactivated#members", status_code=303
+    )
+
+
 @router.post("/cohorts")
 def create_cohort(
     request: Request,
