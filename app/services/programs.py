@@ -209,22 +209,34 @@ def get_cohort(session: Session, program: Program, name: str) -> Cohort:
     return cohort
 
 
-def deactivate_membership(
-    session: Session, program: Program, membership_id: int, actor: User
-) -> Membership:
+def _membership(session: Session, program: Program, membership_id: int) -> Membership:
     membership = session.get(Membership, membership_id)
     if membership is None or membership.program_id != program.id:
         raise NotFoundError(f"membership: no membership {membership_id} in {program.slug}")
-    if membership.user_id == actor.id and membership.role is Role.admin:
-        raise InvalidInputError("membership: an admin cannot remove their own admin role")
-    membership.active = False
+    return membership
+
+
+def _switch(
+    session: Session, program: Program, membership: Membership, actor: User, *, active: bool
+) -> Membership:
+    membership.active = active
     record_event(
-        session, action="membership.deactivate", entity_type="membership",
-        entity_id=membership.id, actor_id=actor.id, program_id=program.id,
+        session, action="membership.reactivate" if active else "membership.deactivate",
+        entity_type="membership", entity_id=membership.id, actor_id=actor.id,
+        program_id=program.id,
         payload={"user_id": membership.user_id, "role": membership.role.value},
     )  # fmt: skip
     session.flush()
     return membership
+
+
+def deactivate_membership(
+    session: Session, program: Program, membership_id: int, actor: User
+) -> Membership:
+    membership = _membership(session, program, membership_id)
+    if membership.user_id == actor.id and membership.role is Role.admin:
+        raise InvalidInputError("membership: an admin cannot remove their own admin role")
+    return _switch(session, program, membership, actor, active=False)
 
 
 def reactivate_membership(
@@ -239,9 +251,7 @@ def reactivate_membership(
     Deactivating keeps the membership and its history, so undoing it restores the same
     row rather than refusing it as a duplicate.
     """
-    membership = session.get(Membership, membership_id)
-    if membership is None or membership.program_id != program.id:
-        raise NotFoundError(f"membership: no membership {membership_id} in {program.slug}")
+    membership = _membership(session, program, membership_id)
     if membership.active:
         raise ConflictError(
             f"role: {membership.user.email} is already {membership.role.value} in {program.slug}"
@@ -250,16 +260,9 @@ def reactivate_membership(
         membership.role is not Role.trainee or cohort.program_id != program.id
     ):
         raise InvalidInputError("cohort: only a trainee of the same program joins a cohort")
-    membership.active = True
     if cohort is not None:
         membership.cohort = cohort
-    record_event(
-        session, action="membership.reactivate", entity_type="membership",
-        entity_id=membership.id, actor_id=actor.id, program_id=program.id,
-        payload={"user_id": membership.user_id, "role": membership.role.value},
-    )  # fmt: skip
-    session.flush()
-    return membership
+    return _switch(session, program, membership, actor, active=True)
 
 
 def add_role(
