@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -28,7 +31,7 @@ from app.api import (
     sessions,
 )
 from app.api.errors import install_error_handlers
-from app.config import Settings, get_settings
+from app.config import Environment, Settings, get_settings
 from app.db.engine import make_engine
 from app.web.errors import install_page_errors
 from app.web.router import router as pages
@@ -45,6 +48,20 @@ _ERROR_BODY = {
 }
 
 
+@asynccontextmanager
+async def _freeze_start_up(_app: FastAPI) -> AsyncIterator[None]:
+    """Move what start-up built out of the garbage collector's reach before serving.
+
+    Modules, routes, templates and caches live as long as the process; left in the
+    collector's generations they lengthen every full collection, which on the people page
+    of a 1,000-trainee program stretched one request in twenty from 40 ms to 190 ms. Not
+    under tests: objects frozen there would never have their cycles collected.
+    """
+    gc.collect()
+    gc.freeze()
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper())
@@ -55,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         responses={400: {"description": "Malformed request", **_ERROR_BODY}},
+        lifespan=None if settings.env is Environment.test else _freeze_start_up,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
