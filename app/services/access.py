@@ -5,11 +5,25 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Membership, Program, User
 from app.domain.vocabulary import Role
+
+# Built once, as every request to a program's routes runs it.
+_PROGRAM_AND_ROLES = (
+    select(Program, Membership.role)
+    .outerjoin(
+        Membership,
+        and_(
+            Membership.program_id == Program.id,
+            Membership.user_id == bindparam("user_id"),
+            Membership.active.is_(True),
+        ),
+    )
+    .where(Program.slug == bindparam("slug"))
+)
 
 
 def roles_in_program(
@@ -19,18 +33,7 @@ def roles_in_program(
 
     One query for both, since every request to a program's routes asks it first.
     """
-    rows = session.execute(
-        select(Program, Membership.role)
-        .outerjoin(
-            Membership,
-            and_(
-                Membership.program_id == Program.id,
-                Membership.user_id == user.id,
-                Membership.active.is_(True),
-            ),
-        )
-        .where(Program.slug == slug)
-    ).all()
+    rows = session.execute(_PROGRAM_AND_ROLES, {"user_id": user.id, "slug": slug}).all()
     if not rows:
         return None, frozenset()
     return rows[0][0], frozenset(role for _, role in rows if role is not None)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -124,16 +124,21 @@ def login(
     return LoginOutcome(user=user, token=raw, expires_at=expires_at)
 
 
+# Built once: every authenticated request runs it, and building a statement costs more than
+# looking its compiled form up.
+_TOKEN_AND_USER = (
+    select(AuthToken.revoked_at, AuthToken.expires_at, User)
+    .join(User, User.id == AuthToken.user_id)
+    .where(AuthToken.token_hash == bindparam("digest"))
+)
+
+
 def user_for_token(session: Session, raw: str, now: datetime | None = None) -> User | None:
     """The active user a live token belongs to; None for unknown, expired or revoked ones."""
     now = now or utcnow()
     # One query for the token's state and its user: every authenticated request runs this,
     # and loading the token row and then its user lazily cost two round trips through the ORM.
-    row = session.execute(
-        select(AuthToken.revoked_at, AuthToken.expires_at, User)
-        .join(User, User.id == AuthToken.user_id)
-        .where(AuthToken.token_hash == token_digest(raw))
-    ).one_or_none()
+    row = session.execute(_TOKEN_AND_USER, {"digest": token_digest(raw)}).one_or_none()
     if row is None:
         return None
     revoked_at, expires_at, user = row
