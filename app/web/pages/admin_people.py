@@ -47,6 +47,18 @@ class Issued:
     expires_at: datetime | None
 
 
+def _issued(request: Request, invitation: Invitation, role: Role) -> Issued:
+    """The one-time link as the admin hands it over, at the service's public address."""
+    base = request.app.state.settings.public_url.rstrip("/")
+    return Issued(
+        invitation.user.full_name,
+        invitation.user.email,
+        role,
+        f"{base}/invitation?token={invitation.token}",
+        invitation.expires_at,
+    )
+
+
 def _people_page(
     request: Request,
     ctx: ProgramContext,
@@ -112,18 +124,11 @@ def _invite(
     if existing is not None:
         program_service.add_role(session, ctx.program, existing, role, cohort, ctx.user)
         return Issued(existing.full_name, existing.email, role, None, None)
-    invitation: Invitation = invite_user(
+    invitation = invite_user(
         session, email=email, full_name=full_name, program=ctx.program, role=role,
         cohort=cohort, invited_by=ctx.user,
     )  # fmt: skip
-    base = request.app.state.settings.public_url.rstrip("/")
-    return Issued(
-        invitation.user.full_name,
-        invitation.user.email,
-        role,
-        f"{base}/invitation?token={invitation.token}",
-        invitation.expires_at,
-    )
+    return _issued(request, invitation, role)
 
 
 @router.post("/members")
@@ -156,14 +161,9 @@ def renew_invitation(
 ) -> Response:
     """A new one-time link for a member who never chose a password; the old one stops."""
     invitation = invitation_service.renew_invitation(session, ctx.program, ctx.user, membership_id)
-    membership = session.get(Membership, membership_id)
+    membership = session.get(Membership, membership_id)  # loaded by the service just now
     assert membership is not None
-    base = request.app.state.settings.public_url.rstrip("/")
-    issued = Issued(
-        invitation.user.full_name, invitation.user.email, membership.role,
-        f"{base}/invitation?token={invitation.token}", invitation.expires_at,
-    )  # fmt: skip
-    return _people_page(request, ctx, session, issued=issued)
+    return _people_page(request, ctx, session, issued=_issued(request, invitation, membership.role))
 
 
 @router.post("/members/{membership_id}/deactivate")
