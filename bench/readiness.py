@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
 from app.db.engine import make_engine, unit_of_work
@@ -198,6 +199,13 @@ def _built(engine: Engine) -> bool:
     return found is not None
 
 
+def _program(session: Session) -> tuple[Program, RatingSelection]:
+    program = get_program_by_slug(session, "bench-readiness")
+    version = current_version(session, program)
+    assert version is not None
+    return program, RatingSelection(program.id, version.id)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trainees", type=int, default=1000)
@@ -224,18 +232,12 @@ def main() -> None:
         # A first use, off the clock: on SQLite a connection analyses the tables its queries
         # used when it goes back to the pool (app/db/engine.py), as autovacuum does for
         # PostgreSQL after the bulk load above, and the planner then reads with statistics.
-        program = get_program_by_slug(session, "bench-readiness")
-        version = current_version(session, program)
-        assert version is not None
-        first_use = RatingSelection(program.id, version.id)
+        program, selection = _program(session)
         readiness_of(session, program)
         rater_quality(session, program)
-        program_reliability(session, first_use)
+        program_reliability(session, selection)
     with unit_of_work(engine) as session:
-        program = get_program_by_slug(session, "bench-readiness")
-        version = current_version(session, program)
-        assert version is not None
-        selection = RatingSelection(program.id, version.id)
+        program, selection = _program(session)
         measured = {
             name: timed(fn, args.repeat)
             for name, fn in (
