@@ -20,12 +20,14 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     ColumnElement,
     Date,
     Integer,
     ScalarSelect,
     Select,
     Text,
+    bindparam,
     case,
     cast,
     exists,
@@ -63,6 +65,19 @@ def current_version(session: Session, program: Program) -> RubricVersion | None:
         .order_by(RubricVersion.sort_key.desc(), RubricVersion.id.desc())
         .limit(1)
     )
+
+
+def planned(program_id: int) -> BindParameter[int]:
+    """A program id written into the SQL rather than bound, for the queries that read a
+    program's whole evidence.
+
+    SQLite's planner (3.40, with ``sqlite_stat1``) treats ``program_id = ?`` as selective
+    and starts from the program's sessions, reading item scores in session order, scattered
+    over the table; given the value, it weighs the program's share of the sessions and scans
+    ratings in id order, reading item scores in the order they are stored: 0.54 s against
+    0.32 s for the 96,000 ratings of a program of 2,400 trainees.
+    """
+    return bindparam("program_id", program_id, type_=Integer(), literal_execute=True)
 
 
 def session_complete() -> ColumnElement[bool]:

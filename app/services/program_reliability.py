@@ -29,7 +29,13 @@ from app.domain.reliability.krippendorff import Level
 from app.domain.reliability.panel import ReliabilityReport, reliability_panel
 from app.domain.vocabulary import Phase, RatingStatus
 from app.services.errors import NotFoundError
-from app.services.evidence import locate, rows_with_scores, scores_as_text, session_complete
+from app.services.evidence import (
+    locate,
+    planned,
+    rows_with_scores,
+    scores_as_text,
+    session_complete,
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def _query(selection: RatingSelection, span: int) -> Select[int, int, str]:
         .join(Assignment, Assignment.session_id == RecordedSession.id)
         .join(Rating, Rating.assignment_id == Assignment.id)
         .where(
-            RecordedSession.program_id == selection.program_id,
+            RecordedSession.program_id == planned(selection.program_id),
             Rating.rubric_version_id == selection.rubric_version_id,
             Rating.status == RatingStatus.submitted,
             Assignment.is_master.is_(False),

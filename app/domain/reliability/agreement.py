@@ -20,33 +20,6 @@ CI_METHOD = (
 )
 
 
-def rater_major(values: FloatMatrix) -> tuple[FloatMatrix, NDArray[np.int64], NDArray[np.bool_]]:
-    """Raters as rows and the subjects with at least 2 ratings as contiguous columns.
-
-    Returns (that matrix, ratings per kept subject, mask of the subjects kept). With raters
-    as rows every per-subject reduction adds k long vectors instead of reducing n short rows.
-    """
-    xt = np.ascontiguousarray(values.T)
-    n_i = xt.shape[0] - np.isnan(xt).sum(axis=0, dtype=np.int64)
-    kept = n_i >= 2
-    if kept.all():
-        return xt, n_i, kept
-    return xt[:, kept], n_i[kept], kept
-
-
-def agreeing_pairs(xt: FloatMatrix, within: float = 0) -> NDArray[np.float64]:
-    """Per column of a rater-major matrix, the number of rater pairs within ``within``.
-
-    Each rater pair is one comparison of two contiguous vectors: the loop runs over rater
-    pairs, never subjects, memory stays O(subjects x raters), and NaN never agrees.
-    """
-    agree = np.zeros(xt.shape[1])
-    for a in range(xt.shape[0] - 1):
-        for b in range(a + 1, xt.shape[0]):
-            agree += np.abs(xt[b] - xt[a]) <= within
-    return agree
-
-
 def category_codes(x: FloatMatrix) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """Codes 0..q-1 of the scores and the q category values they stand for; NaN gets q.
 
@@ -74,21 +47,26 @@ def category_codes(x: FloatMatrix) -> tuple[NDArray[np.intp], NDArray[np.float64
 
 
 def subject_agreement(
-    values: FloatMatrix, within: float = 0
-) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
+    m: RatingMatrix, within: float = 0
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.intp]]:
     """Per subject with at least 2 ratings, the share of its rater pairs within ``within``.
 
     Returns (shares of the subjects kept, mask of subjects kept, ratings per kept subject).
     A subject's share is sum_k n_ik (n_ik - 1) / (n_i (n_i - 1)) when ``within`` is 0
-    (Fleiss 1971, his P_i).
+    (Fleiss 1971, his P_i). One pass over the pairs of ratings of a subject, however many
+    raters the matrix has.
 
-    >>> x = np.array([[1, 1, 2], [3, 3, 3], [1, np.nan, np.nan]])
-    >>> shares, kept, n_i = subject_agreement(x)
+    >>> m = RatingMatrix.from_array([[1, 1, 2], [3, 3, 3], [1, np.nan, np.nan]])
+    >>> shares, kept, n_i = subject_agreement(m)
     >>> shares.tolist(), kept.tolist(), n_i.tolist()
     ([0.3333333333333333, 1.0], [True, True, False], [3, 3])
     """
-    xt, n_i, kept = rater_major(values)
-    return agreeing_pairs(xt, within) / (n_i * (n_i - 1) / 2), kept, n_i
+    p = m.pairs
+    close = np.abs(p.value[p.second] - p.value[p.first]) <= within
+    agree = p.subject_sums(close.astype(np.float64), of_pairs=True)
+    kept = p.per_subject >= 2
+    n_i = p.per_subject[kept]
+    return agree[kept] / (n_i * (n_i - 1) / 2), kept, n_i
 
 
 def percent_agreement(m: RatingMatrix, within: int = 0) -> Result:
@@ -110,7 +88,7 @@ def percent_agreement(m: RatingMatrix, within: int = 0) -> Result:
     name = "percent_agreement" if within == 0 else f"percent_agreement_within{within}"
     if m.n_raters < 2:
         return NotApplicable(name, f"needs at least 2 raters; these data have {m.n_raters}")
-    shares, _, n_i = subject_agreement(m.values, within)
+    shares, _, n_i = subject_agreement(m, within)
     n = shares.size
     if n == 0:
         return NotApplicable(name, "no subject has ratings from 2 or more raters")

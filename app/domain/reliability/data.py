@@ -16,29 +16,79 @@ FloatMatrix = NDArray[np.float64]
 FloatVector = NDArray[np.float64]
 
 
-def _codes(observed: FloatVector, domain: FloatVector) -> NDArray[np.intp]:
-    """Each score's index in the sorted ``domain``: a lookup table for integer scores."""
-    lo, span = (domain[0], domain[-1] - domain[0]) if domain.size else (0.0, 0.0)
-    if span <= 1 << 16 and np.array_equal(domain, np.round(domain)):
-        table = np.zeros(int(span) + 1, dtype=np.intp)
-        table[(domain - lo).astype(np.intp)] = np.arange(domain.size)
-        return np.asarray(table[(observed - lo).astype(np.intp)], dtype=np.intp)
-    return np.searchsorted(domain, observed)
+IntVector = NDArray[np.intp]
 
 
-def category_counts(values: FloatMatrix, domain: FloatVector) -> FloatMatrix:
-    """How many raters gave each row each value of the sorted ``domain`` (rows x values).
+def distinct_values(observed: FloatVector) -> tuple[FloatVector, IntVector]:
+    """The sorted distinct values and each value's index among them.
 
-    ``domain`` must hold every score. One ``bincount`` over all cells, as fast-krippendorff
-    does with ``np.add.at``; missing cells go to a spare column that is dropped.
+    Integer scores in a modest range are counted into a table, which is linear; other
+    values are sorted by ``np.unique``.
+
+    >>> domain, code = distinct_values(np.array([5.0, 3.0, 5.0, 4.5]))
+    >>> domain.tolist(), code.tolist()
+    ([3.0, 4.5, 5.0], [2, 0, 2, 1])
     """
-    rows, width = values.shape[0], domain.size + 1
-    present = ~np.isnan(values)
-    cells = np.full(values.shape, domain.size, dtype=np.intp)
-    cells[present] = _codes(values[present], domain)
-    cells += np.arange(rows)[:, None] * width
-    counts = np.bincount(cells.ravel(), minlength=rows * width).reshape(rows, width)
-    return counts[:, :-1].astype(np.float64)
+    if observed.size and np.array_equal(observed, np.round(observed)):
+        lo, hi = float(observed.min()), float(observed.max())
+        if hi - lo <= 4 * observed.size + 1024:
+            offset = (observed - lo).astype(np.intp)
+            seen = np.bincount(offset) > 0
+            position = np.cumsum(seen) - 1
+            return lo + np.flatnonzero(seen).astype(np.float64), position[offset]
+    domain, code = np.unique(observed, return_inverse=True)
+    return domain, code.reshape(-1)
+
+
+@dataclass(frozen=True, eq=False)  # arrays have no single truth value to compare by
+class RatingPairs:
+    """The matrix's ratings one by one, and every unordered pair of ratings of one subject.
+
+    Agreement coefficients are sums over such pairs (Fleiss, Gwet, Krippendorff's
+    coincidences, percent agreement). Listing the pairs costs O(ratings x raters per
+    subject), where tabulating subjects x distinct values costs O(subjects x values^2) in
+    the weighted sums: for raters' mean scores, with hundreds of distinct values, the
+    difference is two orders of magnitude.
+    """
+
+    subject: IntVector  # each rating's row, ascending
+    value: FloatVector
+    domain: FloatVector  # the distinct values, ascending
+    code: IntVector  # each rating's index in ``domain``
+    per_subject: IntVector  # ratings of every row, rated or not
+    first: IntVector  # per pair, its two ratings (indices into the arrays above)
+    second: IntVector
+
+    def subject_sums(self, weights: FloatVector, *, of_pairs: bool = False) -> FloatVector:
+        """Per row, the sum of ``weights`` over its ratings (or over its pairs)."""
+        rows = self.subject[self.first] if of_pairs else self.subject
+        sums = np.bincount(rows, weights=weights, minlength=self.per_subject.size)
+        return np.asarray(sums, dtype=np.float64)
+
+    def shares(self, codes: IntVector, size: int, *, least: int = 1) -> FloatVector:
+        """sum_i r_ik / r_i over the subjects with at least ``least`` ratings: per code k of
+        ``size``, the subjects' shares of ratings coded k (``codes`` has one per rating).
+
+        Whole counts per number of ratings r, each divided once by r: a code every rating
+        took gets exactly the number of subjects, as chance agreement of 1 needs.
+        """
+        sizes = self.per_subject[self.subject]
+        total = np.zeros(size)
+        for r in np.flatnonzero(np.bincount(sizes, minlength=least)[least:]) + least:
+            total += np.bincount(codes[sizes == r], minlength=size) / r
+        return total
+
+
+@dataclass(frozen=True, eq=False)
+class Coincidences:
+    """Krippendorff's tabulation of the pairable units (rated by two raters or more): the
+    values seen in them, each value's total n_c and the coincidence matrix o, whose rows
+    sum to n_c. Alpha at every level shares it: only the metric differs."""
+
+    domain: FloatVector
+    n_v: FloatVector
+    o: FloatMatrix
+    n_units: int
 
 
 class RatingsInputError(ValueError):
@@ -84,43 +134,48 @@ class RatingMatrix:
         return int(np.count_nonzero(~np.isnan(self.values)))
 
     @cached_property
-    def value_counts(self) -> tuple[FloatVector, FloatMatrix]:
-        """The distinct observed values, and how many raters gave each subject each one.
-
-        Krippendorff's alpha at every level and Gwet's AC at every weighting start from
-        these same counts; computed once, a reliability panel tabulates the matrix once
-        instead of six times (for means, with many distinct values, the bulk of its time).
-        """
-        domain = np.unique(self.values[~np.isnan(self.values)])
-        counts = category_counts(self.values, domain)
-        for shared in (domain, counts):
+    def pairs(self) -> RatingPairs:
+        """The ratings and their pairs, shared by every coefficient of a panel."""
+        subject, _ = np.nonzero(~np.isnan(self.values))  # row-major: by subject
+        value = self.values[~np.isnan(self.values)]
+        domain, code = distinct_values(value)
+        per_subject = np.bincount(subject, minlength=self.n_subjects)
+        # Ratings of one subject are adjacent: pair each with the one d places on.
+        firsts, seconds = [np.zeros(0, np.intp)], [np.zeros(0, np.intp)]
+        for d in range(1, int(per_subject.max(initial=0))):
+            first = np.flatnonzero(subject[d:] == subject[:-d])
+            firsts.append(first)
+            seconds.append(first + d)
+        found = RatingPairs(
+            subject, value, domain, code, per_subject, np.concatenate(firsts),
+            np.concatenate(seconds),
+        )  # fmt: skip
+        for shared in vars(found).values():
             shared.setflags(write=False)  # shared by every coefficient: none may change it
-        return domain, counts
+        return found
 
     @cached_property
-    def coincidences(
-        self,
-    ) -> tuple[FloatVector, FloatMatrix, FloatVector, FloatVector, FloatMatrix] | None:
-        """Krippendorff's tabulation of the pairable units (rated by two raters or more).
-
-        The values seen in them, their counts per unit, each unit's number of values m_u,
-        each value's total n_c and the coincidence matrix o (sum_k o_ck = n_c); None when
-        no unit is pairable. Alpha at every level shares it: only the metric differs.
-        """
-        domain, counts = self.value_counts
-        m_u = counts @ np.ones(domain.size)
-        pairable = m_u >= 2
-        if not pairable.any():
+    def coincidences(self) -> Coincidences | None:
+        """Krippendorff's o_ck = sum_u sum_{a != b} [x_ua = c][x_ub = k] / (m_u - 1), from
+        the pairs; None when no unit is pairable."""
+        p = self.pairs
+        if not p.first.size:
             return None
-        counts, m_u = counts[pairable], m_u[pairable]
-        n_v = counts.sum(axis=0)
+        size = p.domain.size
+        share = 1.0 / (p.per_subject[p.subject[p.first]] - 1)
+        cells = p.code[p.first] * size + p.code[p.second]
+        half = np.bincount(cells, weights=share, minlength=size * size).astype(np.float64)
+        half = half.reshape(size, size)
+        pairable = p.per_subject[p.subject] >= 2
+        n_v = np.bincount(p.code[pairable], minlength=size).astype(np.float64)
         used = n_v > 0  # values seen only in unpairable units play no part
-        counts, domain, n_v = counts[:, used], domain[used], n_v[used]
-        scaled = counts / (m_u - 1)[:, None]
-        o = scaled.T @ counts - np.diag(scaled.sum(axis=0))
-        for shared in (domain, counts, m_u, n_v, o):
+        o = (half + half.T)[np.ix_(used, used)]
+        found = Coincidences(
+            p.domain[used], n_v[used], o, int(np.count_nonzero(p.per_subject >= 2))
+        )
+        for shared in (found.domain, found.n_v, found.o):
             shared.setflags(write=False)
-        return domain, counts, m_u, n_v, o
+        return found
 
     def categories(self) -> NDArray[np.float64]:
         """The scale's points when known, otherwise the distinct observed values."""

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, stdtrit
 
-from app.domain.reliability.agreement import agreeing_pairs, category_codes, rater_major
+from app.domain.reliability.agreement import subject_agreement
 from app.domain.reliability.data import RatingMatrix
 from app.domain.reliability.results import Estimate, NotApplicable, Result
 
@@ -64,18 +64,15 @@ def fleiss_kappa(m: RatingMatrix) -> Result:
     """
     if m.n_raters < 2:
         return NotApplicable(NAME, f"needs at least 2 raters; these data have {m.n_raters}")
-    xt, n_i, _ = rater_major(m.values)
+    shares, kept, n_i = subject_agreement(m)
     n = n_i.size
     if n < 2:
         return NotApplicable(
             NAME, f"needs at least 2 subjects with 2 or more ratings; these data have {n}"
         )
-    shares = agreeing_pairs(xt) / (n_i * (n_i - 1) / 2)
-    codes, labels = category_codes(xt)
-    q = labels.size
-    # pi_k: each rating carries 1/n_i of its subject (the missing code q carries nothing).
-    pi = np.bincount(codes.ravel(), weights=np.broadcast_to(1.0 / n_i, xt.shape).ravel()) / n
-    pi[q:] = 0.0
+    p = m.pairs
+    # pi_k: each rating carries 1/n_i of its subject, among subjects rated twice or more.
+    pi = p.shares(p.code, p.domain.size, least=2) / n
     p_e = float(pi @ pi)
     if p_e >= 1.0 - 1e-12:
         return NotApplicable(
@@ -83,7 +80,7 @@ def fleiss_kappa(m: RatingMatrix) -> Result:
         )
     p_a = float(shares.mean())
     kappa = (p_a - p_e) / (1.0 - p_e)
-    pe_i = pi[codes].sum(axis=0) / n_i  # p_e,i: mean pi over a subject's ratings
+    pe_i = p.subject_sums(pi[p.code])[kept] / n_i  # p_e,i: mean pi over a subject's ratings
     k_i = (shares - p_e - 2.0 * (1.0 - kappa) * (pe_i - p_e)) / (1.0 - p_e)
     se = float(np.sqrt(((k_i - kappa) ** 2).sum() / (n * (n - 1))))
     half = float(stdtrit(n - 1, 0.975)) * se

@@ -59,9 +59,10 @@ NAMES: dict[WeightKind, str] = {
 
 
 def _categories(m: RatingMatrix, observed: FloatVector) -> FloatVector:
-    """The scale's points when known, with any score that falls between them; else the scores."""
+    """The scale's points when known, with any score that falls between them; else the
+    scores. ``observed`` holds the distinct scores, ascending."""
     if m.scale is None:
-        return np.unique(observed)
+        return observed
     offset = observed - m.scale[0]
     if np.array_equal(offset, np.round(offset)):
         return m.categories()
@@ -71,41 +72,39 @@ def _categories(m: RatingMatrix, observed: FloatVector) -> FloatVector:
 def gwet_ac(m: RatingMatrix, weights: WeightKind = "unweighted") -> Result:
     """Gwet's AC1 (``"unweighted"``) or AC2 (``"linear"``, ``"quadratic"``) with its SE and CI.
 
-    Per-subject category counts come from one ``bincount``; only categories that occur get a
-    column, while q, T_w and the weights' span use them all.
+    Every sum over a subject's ratings or rating pairs is one ``bincount`` over
+    :class:`RatingPairs`, whatever the number of categories; q, T_w and the weights' span
+    use every category, used or not.
 
     >>> gwet_ac(RatingMatrix.from_array([[1, 1], [1, 1]]), "linear").reason
     'only one category and no scale: chance agreement needs at least two categories'
     """
     name = NAMES[weights]
-    observed = m.values[~np.isnan(m.values)]
-    if observed.size == 0:
+    p = m.pairs
+    if p.value.size == 0:
         return NotApplicable(name, "no ratings")
-    categories = _categories(m, observed)
+    categories = _categories(m, p.domain)
     q = categories.size
     if q < 2:
         return NotApplicable(
             name, "only one category and no scale: chance agreement needs at least two categories"
         )
-    used, r_ik = m.value_counts  # a category nobody used has r_ik = pi_k = 0 in every sum
-    r_i = r_ik @ np.ones(used.size)
-    if not (rated := r_i > 0).all():  # subjects nobody rated drop out, as in irrCAC
-        r_ik, r_i = r_ik[rated], r_i[rated]
-    n = r_i.size
-    w_all = agreement_weights(categories, weights)
-    at = np.searchsorted(categories, used)
-    w = w_all[np.ix_(at, at)]
+    r_i = p.per_subject.astype(np.float64)
+    rated = r_i > 0  # subjects nobody rated drop out, as in irrCAC
+    n = int(np.count_nonzero(rated))
+    w = agreement_weights(categories, weights)
+    category = np.searchsorted(categories, p.domain)[p.code]  # each rating's category
     paired = r_i >= 2
-    n2 = int(paired.sum())
+    n2 = int(np.count_nonzero(paired))
     if n2 == 0:
         return NotApplicable(name, "no subject was rated by two or more raters")
-    # r*_ik = sum_l w_kl r_il; the unweighted w is the identity, and the product a copy.
-    r_star = r_ik if weights == "unweighted" else r_ik @ w
-    agree = (r_ik * (r_star - 1)) @ np.ones(used.size)  # sum_k r_ik (r*_ik - 1)
+    # sum_k r_ik (r*_ik - 1) = sum over ordered pairs of a subject's ratings of their w_kl:
+    # each rating agrees with itself (w_kk = 1), which the -1 takes away.
+    agree = 2 * p.subject_sums(w[category[p.first], category[p.second]], of_pairs=True)
     pa_i = np.where(paired, agree / np.where(paired, r_i * (r_i - 1), 1), 0.0)
     pa = float(pa_i.sum()) / n2
-    pi_k = (1 / r_i) @ r_ik / n
-    chance = float(w_all.sum()) / (q * (q - 1))
+    pi_k = p.shares(category, q) / n
+    chance = float(w.sum()) / (q * (q - 1))
     pe = chance * float((pi_k * (1 - pi_k)).sum())  # < 1: w has zero corners, so T_w < q**2
     value = (pa - pe) / (1 - pe)
     details: dict[str, float | int | str] = {
@@ -118,8 +117,8 @@ def gwet_ac(m: RatingMatrix, weights: WeightKind = "unweighted") -> Result:
     if n < 2:
         return Estimate(name, value, None, "none (one subject gives no variance)", None, details)
 
-    ac_i = (n / n2) * (pa_i - pe * paired) / (1 - pe)
-    pe_i = chance * (r_ik @ (1 - pi_k)) / r_i
+    ac_i = ((n / n2) * (pa_i - pe * paired) / (1 - pe))[rated]
+    pe_i = chance * p.subject_sums(1 - pi_k[category])[rated] / r_i[rated]
     ac_star = ac_i - 2 * (1 - value) * (pe_i - pe) / (1 - pe)
     se = float(np.sqrt(((ac_star - value) ** 2).sum() / (n * (n - 1))))
     half = float(stdtrit(n - 1, 0.975)) * se

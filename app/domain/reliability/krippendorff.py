@@ -10,9 +10,11 @@ Analysis*, 4th ed.)::
 where the coincidence matrix ``o_ck = sum_u (n_uc n_uk - [c = k] n_uc) / (m_u - 1)`` counts,
 over units u with m_u >= 2 values, the ordered pairs of values c, k; ``n_c`` are its margins
 and ``n`` the number of pairable values. Units with fewer than two values cannot be paired
-and are ignored. The computation follows fast-krippendorff (Castro, pypi ``krippendorff``):
-per-unit value counts from one ``bincount``, the coincidence matrix as one matrix product,
-then a difference matrix ``delta`` for the level of measurement.
+and are ignored. The coincidence matrix is one ``bincount`` over the pairs of values within
+units (:class:`RatingPairs`), which costs the same whatever the number of distinct values;
+fast-krippendorff's (Castro, pypi ``krippendorff``) product of per-unit value counts costs
+O(units x values^2), and raters' mean scores take hundreds of values. A difference matrix
+``delta`` then gives the level of measurement.
 
 Only values that occur in pairable units are tabulated: a scale point nobody used has
 ``n_g = 0`` in every metric (the ordinal one included), so it cannot change alpha, and leaving
@@ -38,7 +40,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from app.domain.reliability.data import FloatMatrix, RatingMatrix
+from app.domain.reliability.data import FloatMatrix, RatingMatrix, RatingPairs
 from app.domain.reliability.results import Estimate, NotApplicable, Result
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
@@ -76,6 +78,18 @@ def _differences(domain: FloatVector, n_v: FloatVector, level: Level) -> FloatMa
     gap = domain[:, None] - domain[None, :]
     ratio = np.divide(gap, total, out=np.zeros_like(total), where=total != 0)
     return np.asarray(ratio**2, dtype=np.float64)
+
+
+def _unit_counts(p: RatingPairs, domain: FloatVector) -> tuple[FloatMatrix, FloatVector]:
+    """Per pairable unit (in subject order), how many of its values fall on each of
+    ``domain`` (which holds them all), and its number of values m_u."""
+    pairable = p.per_subject[p.subject] >= 2
+    units, unit = np.unique(p.subject[pairable], return_inverse=True)
+    column = np.searchsorted(domain, p.value[pairable])
+    cells = unit.reshape(-1) * domain.size + column
+    counts = np.bincount(cells, minlength=units.size * domain.size)
+    m_u = p.per_subject[units].astype(np.float64)
+    return counts.reshape(units.size, domain.size).astype(np.float64), m_u
 
 
 def _bootstrap(
@@ -162,10 +176,10 @@ def krippendorff_alpha(
             progress(bootstrap, bootstrap)  # nothing to draw: let a progress bar finish
         return NotApplicable(name, reason)
 
-    pairs = m.coincidences
-    if pairs is None:
+    tabulated = m.coincidences
+    if tabulated is None:
         return undefined("no unit was rated by two or more raters, so nothing to pair")
-    domain, counts, m_u, n_v, o = pairs
+    domain, n_v, o = tabulated.domain, tabulated.n_v, tabulated.o
     if level == "ratio" and domain[0] < 0:
         return undefined("ratio level needs non-negative scores (a true zero)")
     total = float(n_v.sum())
@@ -179,7 +193,7 @@ def krippendorff_alpha(
         )
     value = 1 - (total - 1) * observed / expected
     details: dict[str, float | int | str] = {
-        "n_pairable_units": int(counts.shape[0]),
+        "n_pairable_units": tabulated.n_units,
         "n_pairable_values": int(total),
         "n_distinct_values": int(domain.size),
         "observed_disagreement": observed / total,
@@ -193,6 +207,7 @@ def krippendorff_alpha(
         entropy = np.random.SeedSequence().entropy  # fresh OS entropy, reported for replay
         seed = entropy if isinstance(entropy, int) else 0
     rng = np.random.default_rng(seed)
+    counts, m_u = _unit_counts(m.pairs, domain)
     alphas = _bootstrap(counts, m_u, delta, level, bootstrap, rng, progress)
     defined = alphas[~np.isnan(alphas)]
     details |= {"seed": seed, "bootstrap_undefined_draws": bootstrap - defined.size}

@@ -126,7 +126,7 @@ def test_perfect_agreement_gives_one(truth: NDArray[np.int64], k: int) -> None:
 
 def test_subject_agreement_matches_fleiss_definition() -> None:
     """sum_k n_ik (n_ik - 1) / (n_i (n_i - 1)), Fleiss' (1971) P_i, on a subject of 6."""
-    shares, kept, n_i = subject_agreement(np.array([[1.0, 1, 3, 3, 3, 4]]))
+    shares, kept, n_i = subject_agreement(RatingMatrix.from_array([[1.0, 1, 3, 3, 3, 4]]))
     assert shares.tolist() == [pytest.approx((2 * 1 + 3 * 2) / (6 * 5))]
     assert kept.tolist() == [True]
     assert n_i.tolist() == [6]
