@@ -50,6 +50,7 @@ from app.domain.rater_quality import (
     straight_lined_ratings,
 )
 from app.domain.reliability.results import NotApplicable
+from app.services.collector import without_collector
 from app.services.evidence import (
     BoolArray,
     EvidenceScope,
@@ -153,6 +154,7 @@ class Generalizability:
     how_chosen: str
 
 
+@without_collector
 def rater_quality(
     session: Session, program: Program, *, rule: CertificationRule = DEFAULT_RULE
 ) -> RaterQuality:
@@ -188,6 +190,7 @@ def rater_quality(
     )
 
 
+@without_collector
 def generalizability(session: Session, program: Program, target: float = 0.80) -> Generalizability:
     """The (s:p) x r G-study on the largest balanced block, and the D-study it implies."""
     version = current_version(session, program)

@@ -28,6 +28,7 @@ from app.domain.reliability.data import RatingMatrix
 from app.domain.reliability.krippendorff import Level
 from app.domain.reliability.panel import ReliabilityReport, reliability_panel
 from app.domain.vocabulary import Phase, RatingStatus
+from app.services.collector import without_collector
 from app.services.errors import NotFoundError
 from app.services.evidence import (
     locate,
@@ -159,6 +160,7 @@ def _mean_matrix(sessions: np.ndarray, raters: np.ndarray, scores: np.ndarray) -
     )
 
 
+@without_collector
 def program_reliability(
     session: Session,
     selection: RatingSelection,

@@ -48,6 +48,7 @@ from app.domain.reliability.results import NotApplicable, Result
 from app.domain.rubrics.model import RubricDocument
 from app.domain.vocabulary import Role
 from app.services.audit import record_event
+from app.services.collector import without_collector
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.evidence import EvidenceScope, current_version, locate, rated_evidence
 from app.services.program_quality import certified_rater_ids
@@ -176,6 +177,7 @@ def _reliability(ev: EvidenceArrays, rubric: RubricDocument) -> list[Result | No
     ]
 
 
+@without_collector
 def readiness_of(
     session: Session,
     program: Program,
