@@ -118,12 +118,15 @@ class EvidenceScope:
         if self.trainee_ids is not None:
             found.append(RecordedSession.trainee_id.in_(list(self.trainee_ids)))
         if self.calibration_only:
+            # IN, not EXISTS: SQLite then starts from the few keyed sessions instead of
+            # testing every rating of the program (0.16 -> 0.05 s at 2,400 trainees).
             master = aliased(Assignment)
             found.append(
-                exists().where(
-                    master.session_id == RecordedSession.id,
-                    master.is_master.is_(True),
-                    master.status == AssignmentStatus.submitted,
+                RecordedSession.id.in_(
+                    select(master.session_id).where(
+                        master.is_master.is_(True),
+                        master.status == AssignmentStatus.submitted,
+                    )
                 )
             )
         if self.released_only:
