@@ -7,7 +7,7 @@ from sqlalchemy import Connection, Engine
 
 import app.db.models  # noqa: F401 - registers every table on Base.metadata
 from app.db.base import Base
-from app.db.engine import make_engine
+from app.db.engine import make_engine, migration_transaction
 
 target_metadata = Base.metadata
 
@@ -42,7 +42,7 @@ def run_migrations_online() -> None:
         _configure_and_run(given)
         return
     if isinstance(given, Engine):
-        with given.begin() as conn:
+        with migration_transaction(given) as conn:
             _configure_and_run(conn)
         return
     url = context.config.get_main_option("sqlalchemy.url")
@@ -52,7 +52,7 @@ def run_migrations_online() -> None:
         url = get_settings().database_url
     engine = make_engine(url)
     try:
-        with engine.connect() as conn:
+        with migration_transaction(engine) as conn:
             _configure_and_run(conn)
     finally:
         engine.dispose()

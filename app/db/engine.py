@@ -93,6 +93,37 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+@contextmanager
+def migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction for a schema migration, safe for SQLite's rebuilt tables.
+
+    SQLite alters most of a table by building a copy and dropping the original, and with
+    foreign keys on, dropping a table first deletes its rows with every ON DELETE CASCADE:
+    rebuilding ``rating`` would delete every item score. SQLite's own procedure for such
+    changes (https://sqlite.org/lang_altertable.html#otheralter) is followed: foreign keys
+    off before the transaction (the pragma does nothing inside one), ``foreign_key_check``
+    before the commit, foreign keys back on for the pooled connection.
+    """
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection if sqlite else None
+        if driver is not None:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                if driver is not None:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(
+                            f"migration: row {broken[1]} of table {broken[0]} refers to a "
+                            f"missing row of {broken[2]}; nothing was changed"
+                        )
+        finally:
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
+
+
 @lru_cache(maxsize=1)
 def default_engine() -> Engine:
     return make_engine(get_settings().database_url)

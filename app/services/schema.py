@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from app.db.engine import make_engine
+from app.db.engine import make_engine, migration_transaction
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -21,7 +21,7 @@ def alembic_config() -> Config:
 def upgrade_database(database_url: str, revision: str = "head") -> None:
     engine = make_engine(database_url)
     try:
-        with engine.begin() as connection:
+        with migration_transaction(engine) as connection:
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)

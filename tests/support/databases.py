@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, make_url, text
 
-from app.db.engine import make_engine
+from app.db.engine import make_engine, migration_transaction
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ("sqlite", "postgresql")
@@ -61,7 +61,7 @@ def migrated_engine(url: str) -> Engine:
         reset_postgres(url)
     engine = make_engine(url)
     config = alembic_config()
-    with engine.begin() as connection:
+    with migration_transaction(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return engine
