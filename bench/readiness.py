@@ -43,6 +43,7 @@ from app.db.models import (
     RubricItem,
     User,
 )
+from app.domain.packed_scores import pack
 from app.domain.scoring import SessionContext, applicable_item_keys
 from app.domain.vocabulary import AssignmentStatus, Phase, RatingStatus, Role
 from app.services.evidence import current_version
@@ -130,26 +131,33 @@ def build(url: str, trainees: int, seed: int = 7) -> Built:
               "status": AssignmentStatus.submitted, "calibration": n in calibrated,
               "is_master": r is None} for n, r in slots],
         ).scalars().all()  # fmt: skip
-        now = utcnow()
-        ratings = session.execute(
-            insert(Rating).returning(Rating.id, sort_by_parameter_order=True),
-            [{"assignment_id": a, "rubric_version_id": version.id,
-              "status": RatingStatus.submitted, "submitted_at": now} for a in assignments],
-        ).scalars().all()  # fmt: skip
         # Trainee, item and session effects every rater shares, plus each rater's noise: a
         # realistic ICC, so the decisions are a mix rather than all "insufficient evidence".
         ability = {t: rng.gauss(3.6, 0.6) for t in people}
         easiness = {key: rng.gauss(0, 0.8) for key in item_ids}
         day = [rng.gauss(0, 0.5) for _ in sessions]
-        rows: list[dict[str, Any]] = []
-        for rating, (n, r) in zip(ratings, slots, strict=True):
+        scored: list[list[tuple[int, int]]] = []  # (item id, score) of each slot's rating
+        for n, r in slots:
             trainee = people[n // SESSIONS]
             noise = MASTER_NOISE if r is None else RATER_NOISE[r]
-            for key in keys[PHASES[n % SESSIONS]]:
-                true = ability[trainee] + easiness[key] + day[n]
-                score = round(true + rng.gauss(0, noise))
-                rows.append({"rating_id": rating, "item_id": item_ids[key],
-                             "score": min(6, max(0, score))})  # fmt: skip
+            scored.append([
+                (item_ids[key], min(6, max(0, round(
+                    ability[trainee] + easiness[key] + day[n] + rng.gauss(0, noise)))))
+                for key in keys[PHASES[n % SESSIONS]]
+            ])  # fmt: skip
+        now = utcnow()
+        ratings = session.execute(
+            insert(Rating).returning(Rating.id, sort_by_parameter_order=True),
+            [{"assignment_id": a, "rubric_version_id": version.id,
+              "status": RatingStatus.submitted, "submitted_at": now,
+              "packed_scores": pack((item, score, False) for item, score in these)}
+             for a, these in zip(assignments, scored, strict=True)],
+        ).scalars().all()  # fmt: skip
+        rows: list[dict[str, Any]] = [
+            {"rating_id": rating, "item_id": item, "score": score}
+            for rating, these in zip(ratings, scored, strict=True)
+            for item, score in these
+        ]
         for start in range(0, len(rows), 50_000):
             session.execute(insert(ItemScore), rows[start : start + 50_000])
     if engine.dialect.name == "postgresql":

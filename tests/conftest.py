@@ -9,7 +9,7 @@ import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 # Settings are read once and cached, so the test environment must exist before any import.
@@ -39,6 +39,7 @@ from tests.support.databases import (  # noqa: E402
     postgres_url,
     sqlite_url,
 )
+from tests.support.packed import stale_packed_scores  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,9 +64,26 @@ def engine(request: pytest.FixtureRequest, tmp_root: Path) -> Iterator[Engine]:
     eng.dispose()
 
 
+_PASSED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Remember whether the test body passed, for fixtures that check more afterwards."""
+    report = yield
+    if report.when == "call":
+        item.stash[_PASSED] = report.passed
+    return report
+
+
 @pytest.fixture
-def db_session(engine: Engine) -> Iterator[Session]:
-    """A session whose commits only release SAVEPOINTs of an outer transaction we roll back."""
+def db_session(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Session]:
+    """A session whose commits only release SAVEPOINTs of an outer transaction we roll back.
+
+    After a passing test, every rating's packed scores must still match its item scores
+    (tests/support/packed.py)."""
     with engine.connect() as connection:
         outer = connection.begin()
         session = Session(
@@ -73,6 +91,8 @@ def db_session(engine: Engine) -> Iterator[Session]:
         )
         try:
             yield session
+            if request.node.stash.get(_PASSED, False):
+                assert stale_packed_scores(session) == [], "packed scores out of date"
         finally:
             session.close()
             outer.rollback()

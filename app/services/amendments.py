@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.db.base import utcnow
 from app.db.models import Amendment, Assignment, ItemScore, Program, Rating, RubricItem, User
 from app.domain.identifiers import describe, find_identifiers
+from app.domain.packed_scores import pack
 from app.domain.scoring import EvidenceInput, ItemScoreInput
 from app.domain.vocabulary import OPEN_ASSIGNMENT, RatingStatus, Role
 from app.services.audit import record_event
@@ -167,6 +168,7 @@ def amend_rating(
     if not records:
         raise InvalidInputError("scores: nothing changes; an amendment must change something")
     session.add_all(records)
+    rating.packed_scores = pack((items[key].id, s.score, s.harm_flag) for key, s in after.items())
     # Touching the rating row moves its version, so a concurrent amendment gets a 409.
     rating.updated_at = utcnow()
     try:

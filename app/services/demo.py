@@ -32,6 +32,7 @@ from app.db.models import (
     User,
 )
 from app.domain.applicability import ItemScope, item_applies
+from app.domain.packed_scores import pack
 from app.domain.vocabulary import AssignmentStatus, Modality, Phase, RatingStatus, Role
 from app.services.errors import ConflictError, NotFoundError
 from app.services.programs import create_cohort, create_program
@@ -379,6 +380,7 @@ class _Builder:
                 )
             self.harm_flags += harm
             rating.scores.append(entry)
+        rating.packed_scores = pack((s.item.id, s.score, bool(s.harm_flag)) for s in rating.scores)
 
 
 def _comment(level: float) -> str:

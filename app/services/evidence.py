@@ -2,10 +2,10 @@
 G-study, so that they always agree on which sessions and which rubric version they read.
 
 The evidence is read as three linked tables of plain numbers (sessions, ratings, item
-scores), each with one query whatever the number of trainees. The item scores are the
-bulk (a program of 1,000 trainees holds half a million), so their query selects integers
-only and is read straight from the driver's cursor into numpy: building a SQLAlchemy row
-per item score costs more than running the query.
+scores) from one query whatever the number of trainees. The item scores are the bulk (a
+program of 2,400 trainees holds 1.2 million), so they come as each rating's packed value
+(app/domain/packed_scores.py), one row per rating, read straight from the driver's cursor
+into numpy: building a SQLAlchemy row per item score costs more than running the query.
 """
 
 from __future__ import annotations
@@ -19,19 +19,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import (
-    BigInteger,
     BindParameter,
     ColumnElement,
     Date,
     Integer,
-    ScalarSelect,
     Select,
-    Text,
     bindparam,
     case,
     cast,
     exists,
-    func,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -41,12 +37,12 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.db.models import (
     Assignment,
-    ItemScore,
     Program,
     Rating,
     RecordedSession,
     RubricVersion,
 )
+from app.domain.packed_scores import Unpacked, unpack
 from app.domain.readiness import PHASES
 from app.domain.vocabulary import OPEN_ASSIGNMENT, AssignmentStatus, RatingStatus
 
@@ -216,41 +212,11 @@ def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> s
 _EPOCH = date(1970, 1, 1).toordinal()
 
 
-@dataclass(frozen=True, eq=False)
-class PackedScores:
-    """Item scores read with :func:`rows_with_scores`: ``row`` is the query row (the
-    rating) each belongs to, ``score`` is -1 where the item was marked not applicable."""
-
-    row: IntArray
-    item_id: IntArray
-    score: IntArray
-    harm_flag: IntArray
-
-
-def scores_as_text(span: int, *, scored_only: bool = False) -> ScalarSelect[str]:
-    """SQL, correlated to ``Rating.id``: the rating's item scores as one comma-separated text.
-
-    Each item score is a code packing item, score and harm flag, (item id * span + score
-    + 1) * 2 + flag, with span = scale max + 2 and -1 for not applicable (scores are never
-    negative). One text per rating lets the driver build one row per rating rather than
-    one per item score (half a million in a program of 1,000 trainees), and numpy parses
-    all of them in one call.
-    """
-    code = (
-        cast(ItemScore.item_id, BigInteger) * span + func.coalesce(ItemScore.score, -1) + 1
-    ) * 2 + cast(ItemScore.harm_flag, Integer)
-    query = select(func.aggregate_strings(cast(code, Text), ",")).where(
-        ItemScore.rating_id == Rating.id
-    )
-    if scored_only:
-        query = query.where(ItemScore.score.is_not(None))
-    return query.scalar_subquery()
-
-
 def rows_with_scores(
-    session: Session, statement: Select[*tuple[Any, ...]], width: int, span: int
-) -> tuple[IntArray, PackedScores]:
-    """The rows of a query of ``width`` integers and then :func:`scores_as_text`.
+    session: Session, statement: Select[*tuple[Any, ...]], width: int
+) -> tuple[IntArray, Unpacked]:
+    """The rows of a query of ``width`` integers and then ``Rating.packed_scores``, with
+    the item scores of every row taken apart (``row`` of each is its query row).
 
     Read from the driver's cursor a batch at a time: at tens of thousands of rows,
     SQLAlchemy's row objects cost more than the query, and holding every row's tuple at once
@@ -260,7 +226,7 @@ def rows_with_scores(
     session.flush()
     result = session.connection().execute(statement)
     parts = [np.zeros((0, width), dtype=np.int64)]
-    texts: list[str] = []
+    packed: list[bytes] = []
     try:
         while rows := result.cursor.fetchmany(_BATCH):
             flat = np.fromiter(
@@ -269,26 +235,14 @@ def rows_with_scores(
                 count=width * len(rows),
             )
             parts.append(flat.reshape(len(rows), width))
-            texts.extend(row[width] or "" for row in rows)
+            packed.extend(row[width] for row in rows)
     finally:
         result.close()
-    counts = np.fromiter((t.count(",") + 1 if t else 0 for t in texts), np.int64, len(texts))
-    joined = ",".join(t for t in texts if t)
-    packed = np.fromstring(joined, dtype=np.int64, sep=",") if joined else np.zeros(0, np.int64)
-    value, flag = np.divmod(packed, 2)
-    item, score = np.divmod(value, span)
-    row = np.repeat(np.arange(len(texts)), counts)
-    return np.concatenate(parts), PackedScores(row, item, score - 1, flag)
-
-
-def scale_span(session: Session, rubric_version_id: int) -> int:
-    version = session.get(RubricVersion, rubric_version_id)
-    return 2 if version is None else version.scale_max + 2
+    return np.concatenate(parts), unpack(packed)
 
 
 def rated_evidence(session: Session, scope: EvidenceScope) -> RatedEvidence:
     """The scope's sessions, ratings and item scores, in one set-based query."""
-    span = scale_span(session, scope.rubric_version_id)
     rows, scores = rows_with_scores(
         session,
         select(
@@ -300,13 +254,12 @@ def rated_evidence(session: Session, scope: EvidenceScope) -> RatedEvidence:
             RecordedSession.trainee_id,
             utc_day(RecordedSession.session_date),
             case({p: i for i, p in enumerate(PHASES)}, value=RecordedSession.phase),
-            scores_as_text(span),
+            Rating.packed_scores,
         )
         .join(Assignment, Assignment.id == Rating.assignment_id)
         .join(RecordedSession, RecordedSession.id == Assignment.session_id)
         .where(*scope.rating_conditions()),
         8,
-        span,
     )
     # Each session's columns, from its first rating.
     _, first = np.unique(rows[:, 1], return_index=True)

@@ -34,7 +34,6 @@ from app.services.evidence import (
     locate,
     planned,
     rows_with_scores,
-    scores_as_text,
     session_complete,
 )
 
@@ -63,10 +62,10 @@ class ProgramReliability:
     overall: ReliabilityReport | None
 
 
-def _query(selection: RatingSelection, span: int) -> Select[int, int, str]:
-    """Per rating: its session, its rater and its scored items (see ``scores_as_text``)."""
+def _query(selection: RatingSelection) -> Select[int, int, bytes]:
+    """Per rating: its session, its rater and its item scores, packed."""
     q = (
-        select(RecordedSession.id, Assignment.rater_id, scores_as_text(span, scored_only=True))
+        select(RecordedSession.id, Assignment.rater_id, Rating.packed_scores)
         .join(Assignment, Assignment.session_id == RecordedSession.id)
         .join(Rating, Rating.assignment_id == Assignment.id)
         .where(
@@ -172,13 +171,13 @@ def program_reliability(
     version = session.get(RubricVersion, selection.rubric_version_id)
     if version is None:
         raise NotFoundError(f"rubric_version: no version {selection.rubric_version_id}")
-    ratings, packed = rows_with_scores(
-        session, _query(selection, version.scale_max + 2), 2, version.scale_max + 2
-    )
-    if not packed.row.size:
+    ratings, packed = rows_with_scores(session, _query(selection), 2)
+    scored = packed.score >= 0  # items marked not applicable are not scores
+    if not scored.any():
         return ProgramReliability(selection, {}, {}, None)
+    at_row = packed.row[scored]
     rows = np.column_stack(
-        [ratings[packed.row, 0], ratings[packed.row, 1], packed.score, packed.item_id]
+        [ratings[at_row, 0], ratings[at_row, 1], packed.score[scored], packed.item_id[scored]]
     )
     # The version's items in rubric order; item scores name them by id.
     catalogue = session.execute(

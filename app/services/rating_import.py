@@ -30,6 +30,7 @@ from app.db.models import (
     RubricVersion,
     User,
 )
+from app.domain.packed_scores import pack
 from app.domain.rating_import import (
     ImportedSession,
     ParsedRatings,
@@ -280,17 +281,21 @@ def _write(
     )
     assignment_ids = {(sid, rater): aid for sid, rater, aid in returned_assignments}
     placed = [(assignment_ids[sid, known.raters[r.rater_email]], s, r) for sid, s, r in ratings]
+    item_ids = _item_ids(session, {v.id for v in versions.values()})
     rating_rows = [
         {"assignment_id": aid, "rubric_version_id": versions[s.ref].id,
          "status": RatingStatus.submitted, "submitted_at": r.submitted_at,
-         "overall_comment": r.comment, "version": 1}
+         "overall_comment": r.comment, "version": 1,
+         "packed_scores": pack(
+             (item_ids[versions[s.ref].id, e.item_key], e.score, e.harm_flag)
+             for e in (score.entry for score in r.scores)
+         )}
         for aid, s, r in placed
     ]  # fmt: skip
     returned_ratings = session.execute(
         insert(Rating).returning(Rating.assignment_id, Rating.id), rating_rows
     )
     rating_ids = dict(returned_ratings.all())
-    item_ids = _item_ids(session, {v.id for v in versions.values()})
     session.execute(insert(ItemScore), [
         {"rating_id": rating_ids[aid],
          "item_id": item_ids[versions[s.ref].id, score.entry.item_key],

@@ -26,6 +26,7 @@ from app.db.models import (
     RubricVersion,
     User,
 )
+from app.domain.packed_scores import pack
 from app.domain.rubrics.model import RubricDocument
 from app.domain.scoring import EvidenceInput, ItemScoreInput, SessionContext, validate_scores
 from app.domain.vocabulary import AssignmentStatus, Modality, RatingStatus, Role
@@ -148,6 +149,11 @@ _INSERT_SCORES = insert(_ITEM_SCORES).returning(_ITEM_SCORES.c.id, sort_by_param
 _INSERT_EVIDENCE = insert(_EVIDENCE)
 
 
+def _packed(ids: dict[str, int], scores: Sequence[ItemScoreInput]) -> bytes:
+    """The rating's ``packed_scores`` for these scores, written with the rating's row."""
+    return pack((ids[s.item_key], s.score, s.harm_flag) for s in scores)
+
+
 def _write_scores(
     session: Session,
     rating_id: int,
@@ -223,7 +229,9 @@ def save_draft(
                 f"version: the draft is at version {rating.version}, not {expected_version}; "
                 "reload it before saving"
             )
+    ids = item_index(session, recorded.rubric_version).id_by_key
     rating.overall_comment = overall_comment
+    rating.packed_scores = _packed(ids, scores)
     rating.updated_at = utcnow()
     assignment.status = AssignmentStatus.in_progress
     try:
@@ -231,8 +239,7 @@ def save_draft(
         session.flush()
     except StaleDataError:
         raise ConflictError("version: the draft was changed by another request") from None
-    version = recorded.rubric_version
-    _write_scores(session, rating.id, item_index(session, version).id_by_key, scores, replace=True)
+    _write_scores(session, rating.id, ids, scores, replace=True)
     # The collection in memory no longer matches the rows; the next read loads them.
     session.expire(rating, ["scores"])
     return rating
@@ -366,6 +373,7 @@ def submit(
     }  # fmt: skip
     if final is not None:
         values["overall_comment"] = final.overall_comment
+        values["packed_scores"] = _packed(index.id_by_key, scores)
     if target.rating_id is None:
         try:
             rating_id = connection.scalar(

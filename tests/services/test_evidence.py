@@ -6,10 +6,22 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
-from sqlalchemy import Date, literal, select, text
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from app.db.base import UTCDateTime
+from app.domain.packed_scores import pack
 from app.services.evidence import locate, rows_with_scores, utc_day
 
 EPOCH = date(1970, 1, 1)
@@ -36,18 +48,27 @@ def test_utc_day_is_the_day_in_utc_whatever_the_session_time_zone(
     assert db_session.scalar(select(utc_day(literal(None, UTCDateTime)))) == -1
 
 
-def test_rows_with_scores_reads_every_row_and_code_in_batches(db_session: Session) -> None:
-    # More rows than one batch, from a query the database generates: row i holds two item
-    # scores (items i % 5 + 1 and i % 5 + 2, scores i % 7 and "not applicable", the first
-    # flagged when i is odd), except every tenth row, which holds none (NULL).
-    n, span = 45_000, 8
-    query = text(
-        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :n) "
-        "SELECT i, -i, CASE WHEN i % 10 = 0 THEN NULL ELSE "
-        "CAST(((i % 5 + 1) * 8 + i % 7 + 1) * 2 + i % 2 AS TEXT) || ',' || "
-        "CAST((i % 5 + 2) * 8 * 2 AS TEXT) END FROM c"
-    ).bindparams(n=n)
-    read, scores = rows_with_scores(db_session, query.columns(), 2, span)  # type: ignore[arg-type]
+def test_rows_with_scores_reads_every_row_and_score_in_batches(db_session: Session) -> None:
+    # More rows than one batch: row i holds two item scores (items i % 5 + 1 and i % 5 + 2,
+    # scores i % 7 and "not applicable", the first flagged when i is odd), except every
+    # tenth row, which holds none.
+    n = 45_000
+    table = Table(
+        "packed_rows", MetaData(), Column("i", Integer, primary_key=True),
+        Column("minus_i", Integer), Column("packed", LargeBinary), prefixes=["TEMPORARY"],
+    )  # fmt: skip
+    table.create(db_session.connection())
+    db_session.execute(
+        insert(table),
+        [
+            {"i": i, "minus_i": -i,
+             "packed": b"" if i % 10 == 0
+             else pack([(i % 5 + 1, i % 7, i % 2 == 1), (i % 5 + 2, None, False)])}
+            for i in range(1, n + 1)
+        ],
+    )  # fmt: skip
+    query = select(table.c.i, table.c.minus_i, table.c.packed).order_by(table.c.i)
+    read, scores = rows_with_scores(db_session, query, 2)
     i = np.arange(1, n + 1)
     assert (read == np.column_stack([i, -i])).all()
     scored = i[i % 10 != 0]

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, JSONType, utcnow
@@ -45,6 +53,9 @@ class Rating(Base):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The item scores below packed into one value (app/domain/packed_scores.py), so that a
+    # program's evidence is read one row per rating; whoever writes the scores writes it.
+    packed_scores: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
