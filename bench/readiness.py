@@ -9,7 +9,8 @@ set-based services against their targets: readiness for every trainee under 2 s;
 quality, the G-study and the program IRR under 1 s each. Each is run once to warm up and
 then ``R`` times; the median and the fastest wall time are printed, with the process's CPU
 time, which on a busy machine shows how much of the wall time was spent waiting for a core
-(with PostgreSQL, the server's time is in the wall time only). Not part of ``make bench``:
+(with PostgreSQL, the server's time is in the wall time only), and the median as a multiple
+of a reference timed in the same run (see ``reference_work``). Not part of ``make bench``:
 building the data takes a while.
 """
 
@@ -27,7 +28,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+import numpy as np
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -192,8 +194,17 @@ def timed(fn: Callable[[], object], repeat: int) -> Timing:
     return Timing(statistics.median(w for w, _ in runs), fastest[0], fastest[1])
 
 
-def verdict(t: Timing, target: float) -> str:
-    return f"{t} (target < {target:g} s: {'met' if t.median < target else 'MISSED'})"
+def verdict(t: Timing, target: float, reference: Timing) -> str:
+    met = "met" if t.median < target else "MISSED"
+    return f"{t} = {t.median / reference.median:.1f}x the reference (target < {target:g} s: {met})"
+
+
+def reference_work(size: int, seed: int = 7) -> Callable[[], object]:
+    """A fixed piece of work to state every figure against: sorting one random 64-bit
+    integer per item score. Seconds differ from one machine, and one moment of a shared
+    machine, to the next; ratios to work timed in the same run travel."""
+    values = np.random.default_rng(seed).integers(0, 2**62, size)
+    return lambda: np.sort(values)
 
 
 def _built(engine: Engine) -> bool:
@@ -246,15 +257,21 @@ def main() -> None:
         program_reliability(session, selection)
     with unit_of_work(engine) as session:
         program, selection = _program(session)
+        item_scores = session.scalar(select(func.count()).select_from(ItemScore)) or 0
         measured = {
             name: timed(fn, args.repeat)
             for name, fn in (
+                ("reference", reference_work(item_scores)),
                 ("readiness", lambda: readiness_of(session, program)),
                 ("quality", lambda: rater_quality(session, program)),
                 ("g", lambda: generalizability(session, program)),
                 ("irr", lambda: program_reliability(session, selection)),
+                ("reference_after", reference_work(item_scores)),
             )
         }
+        # Timed before and after the services: the slower of the two, so that a machine
+        # that slowed down meanwhile does not flatter the ratios.
+        reference = max(measured["reference"], measured["reference_after"], key=lambda t: t.median)
         results = readiness_of(session, program)
         decisions: dict[str, int] = {}
         for r in results:
@@ -262,13 +279,14 @@ def main() -> None:
         uncertified = sum(r.result.n_uncertified_ratings for r in results)
         certified = [k for k, c in rater_quality(session, program).calibration.items()
                      if c.certified]  # fmt: skip
-        print(f"readiness, every trainee: {verdict(measured['readiness'], 2)}")
+        print(f"reference, numpy sort of {item_scores:,} int64 (one per item score): {reference}")
+        print(f"readiness, every trainee: {verdict(measured['readiness'], 2, reference)}")
         print(f"  decisions {decisions}; {uncertified:,} ratings by uncertified raters")
         print(f"  for example: {results[0].result.reasons[:2]}")
-        print(f"rater quality: {verdict(measured['quality'], 1)}")
+        print(f"rater quality: {verdict(measured['quality'], 1, reference)}")
         print(f"  certified raters: {sorted(certified)}")
-        print(f"G-study + D-study: {verdict(measured['g'], 1)}")
-        print(f"program IRR (per item, domain, overall): {verdict(measured['irr'], 1)}")
+        print(f"G-study + D-study: {verdict(measured['g'], 1, reference)}")
+        print(f"program IRR (per item, domain, overall): {verdict(measured['irr'], 1, reference)}")
     engine.dispose()
 
 

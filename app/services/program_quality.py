@@ -16,15 +16,11 @@ from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
-    Assignment,
-    ItemScore,
     Program,
-    Rating,
-    RecordedSession,
     RubricVersion,
     User,
 )
@@ -197,41 +193,20 @@ def generalizability(session: Session, program: Program, target: float = 0.80) -
     if version is None:
         reason = NotApplicable("g_study", "the program has no rated sessions")
         return Generalizability(reason, None, None, target, "", "")
-    # One score per (session, rater): the rater's mean over the items they scored, summed
-    # in SQL so that only one row per rating travels.
-    rated = (
-        select(Rating.id)
-        .join(Assignment, Assignment.id == Rating.assignment_id)
-        .join(RecordedSession, RecordedSession.id == Assignment.session_id)
-        .where(*EvidenceScope(program.id, version.id).rating_conditions())
-    )
-    totals = (
-        select(
-            ItemScore.rating_id,
-            func.sum(ItemScore.score).label("total"),
-            func.count(ItemScore.score).label("scored"),
-        )
-        .where(ItemScore.rating_id.in_(rated), ItemScore.score.is_not(None))
-        .group_by(ItemScore.rating_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            RecordedSession.trainee_id, RecordedSession.id, RecordedSession.session_date,
-            User.email, totals.c.total, totals.c.scored,
-        )
-        .select_from(totals)
-        .join(Rating, Rating.id == totals.c.rating_id)
-        .join(Assignment, Assignment.id == Rating.assignment_id)
-        .join(RecordedSession, RecordedSession.id == Assignment.session_id)
-        .join(User, User.id == Assignment.rater_id)
-        .order_by(RecordedSession.id, Rating.id)
-    ).all()  # fmt: skip
-    trainees, sessions, days, raters, sums, counts = zip(*rows, strict=True) if rows else [()] * 6
+    # One score per (session, rater): the rater's mean over the items they scored.
+    ev = rated_evidence(session, EvidenceScope(program.id, version.id))
+    scored = ~np.isnan(ev.score)
+    ratings = ev.rating_id.size
+    totals = np.bincount(ev.score_rating[scored], ev.score[scored], minlength=ratings)
+    counts = np.bincount(ev.score_rating[scored], minlength=ratings)
+    kept = np.flatnonzero(counts)  # a rating of nothing but "not applicable" has no score
+    at = ev.rating_session[kept]
+    rater_ids, rater_code = np.unique(ev.rater_id[kept], return_inverse=True)
+    emails = _emails(session, rater_ids.tolist())
     subset = balanced_subset(
-        np.array(trainees, dtype=np.int64), np.array(sessions, dtype=np.int64), list(raters),
-        np.array(sums, dtype=np.float64) / np.array(counts, dtype=np.float64),
-        np.array(days, dtype="datetime64[D]"),
+        ev.session_trainee[at], ev.session_id[at],
+        np.array([emails[r] for r in rater_ids.tolist()])[rater_code],
+        totals[kept] / counts[kept], (ev.session_day[at] - _EPOCH).astype("datetime64[D]"),
     )  # fmt: skip
     if isinstance(subset, NotApplicable):
         return Generalizability(subset, None, None, target, "", "")
