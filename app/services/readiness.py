@@ -17,7 +17,6 @@ rater variance, which errs towards a lower, more cautious figure.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,8 +41,7 @@ from app.domain.readiness import (
     fingerprint,
     snapshot,
 )
-from app.domain.reliability.data import RatingMatrix
-from app.domain.reliability.icc import icc
+from app.domain.reliability.icc import icc_blocks
 from app.domain.reliability.results import NotApplicable, Result
 from app.domain.rubrics.model import RubricDocument
 from app.domain.vocabulary import Role
@@ -137,8 +135,9 @@ def _evidence(
 def _reliability(ev: EvidenceArrays, rubric: RubricDocument) -> list[Result | None]:
     """ICC2k of each trainee's evidence, (session, item) units by rating slots.
 
-    Every trainee's units x slots matrix is built in one pass; rows are units in ascending
-    (session row, item) order, as the ICC of one trainee alone would have them."""
+    Every trainee's units x slots matrix is built in one pass, as a block of rows of one
+    matrix, and every block's ICC2k comes from one vectorised computation; rows are units in
+    ascending (session row, item) order, as the ICC of one trainee alone would have them."""
     required = rubric.readiness.program_rule.min_reliability.coefficient.value
     if required != "ICC2k":
         return [
@@ -168,13 +167,8 @@ def _reliability(ev: EvidenceArrays, rubric: RubricDocument) -> list[Result | No
     bounds = np.searchsorted(
         units // (ev.session_id.size * n_items) if units.size else units,
         np.arange(ev.n_trainees + 1),
-    ).tolist()
-    subjects = tuple(str(i) for i in range(int(np.diff(bounds).max(initial=0))))
-    raters = tuple(str(j) for j in range(k))
-    return [
-        icc(RatingMatrix(matrix[lo:hi], subjects[: hi - lo], raters))["ICC2k"]
-        for lo, hi in itertools.pairwise(bounds)
-    ]
+    )
+    return list(icc_blocks(matrix, bounds, "ICC2k"))
 
 
 @without_collector

@@ -11,6 +11,7 @@ ratio, we return NotApplicable).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,8 +25,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
 
-from app.domain.reliability.data import FloatMatrix, RatingMatrix
-from app.domain.reliability.icc import FORMS, icc
+from app.domain.reliability.data import FloatMatrix, RatingMatrix, RatingsInputError
+from app.domain.reliability.icc import FORMS, icc, icc_blocks
 from app.domain.reliability.results import Estimate, NotApplicable, Result
 
 SHROUT_FLEISS = [
@@ -296,3 +297,181 @@ def test_huge_scale() -> None:
 def test_never_nan_or_exception(values: FloatMatrix) -> None:
     for r in icc(RatingMatrix.from_array(values)).values():
         assert_clean(r)
+
+
+# Blocks ---------------------------------------------------------------------------------------
+
+
+def assert_same(batched: Result, alone: Result) -> None:
+    """One block's batched result is its own ``icc`` result, up to rounding in the numbers."""
+    assert type(batched) is type(alone)
+    if isinstance(batched, NotApplicable):
+        assert batched == alone
+        return
+    assert isinstance(alone, Estimate)
+    assert (batched.name, batched.ci_method) == (alone.name, alone.ci_method)
+    assert batched.value == pytest.approx(alone.value, rel=1e-12, abs=1e-15)
+    if batched.ci95 is None or alone.ci95 is None:
+        assert batched.ci95 is alone.ci95
+    else:
+        assert batched.ci95 == pytest.approx(alone.ci95, rel=1e-12, abs=1e-15)
+    assert list(batched.details) == list(alone.details)
+    for key, value in batched.details.items():
+        expected = alone.details[key]
+        if isinstance(value, str) or isinstance(expected, str):
+            assert value == expected
+        else:
+            assert type(value) is type(expected)
+            assert value == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def why(result: Result) -> str:
+    """The fragment of a reason or interval method that each test below looks for."""
+    text = result.reason if isinstance(result, NotApplicable) else result.ci_method
+    for fragment in (
+        "ICC2 limits stepped up by Spearman-Brown",  # an interval shown
+        "0 of 0 are complete",
+        "1 of 1 are complete",
+        "1 of 3 are complete",
+        "zero variance",
+        "the pole of the Spearman-Brown step-up",
+        "the F quantiles are undefined",
+        "the interval excludes the estimate",
+        "the variance estimate in the denominator is not positive",
+    ):
+        if fragment in text:
+            return fragment
+    return text
+
+
+def each_alone(values: FloatMatrix, bounds: list[int], form: str) -> list[Result]:
+    return [
+        icc(RatingMatrix.from_array(values[lo:hi]))[form] for lo, hi in itertools.pairwise(bounds)
+    ]
+
+
+@st.composite
+def blocks(draw: st.DrawFn) -> tuple[FloatMatrix, list[int]]:
+    """Blocks of 0 to 12 rows over 2 or 3 raters: random, constant or in perfect agreement,
+    some with missing scores."""
+    k = draw(st.integers(2, 3))
+    sizes = draw(st.lists(st.integers(0, 12), max_size=8))
+    parts = [np.zeros((0, k))]
+    for size in sizes:
+        block = draw(hnp.arrays(np.int64, (size, k), elements=st.integers(0, 4))).astype(float)
+        kind = draw(st.sampled_from(["random", "constant", "agreeing"]))
+        if kind == "constant":
+            block[:] = draw(st.integers(0, 4))
+        elif kind == "agreeing":
+            block[:] = block[:, :1]
+        if draw(st.booleans()):
+            one_in_five = st.sampled_from([False, False, False, False, True])
+            block[draw(hnp.arrays(np.bool_, (size, k), elements=one_in_five))] = np.nan
+        parts.append(block)
+    return np.concatenate(parts), [0, *itertools.accumulate(sizes)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(blocks())
+def test_blocks_match_icc_of_each_block(data: tuple[FloatMatrix, list[int]]) -> None:
+    values, bounds = data
+    for form in FORMS:
+        batched = icc_blocks(values, bounds, form)
+        assert len(batched) == len(bounds) - 1
+        for got, alone in zip(batched, each_alone(values, bounds, form), strict=True):
+            assert_same(got, alone)
+
+
+def test_blocks_too_small_or_constant_are_explained_each() -> None:
+    nan = np.nan
+    values = np.array(
+        [[1, 2], [3, 3], [0, 4],  # usable
+         [2, 2],  # one row
+         [1, nan], [nan, nan], [2, 2],  # one complete row of three
+         [4, 4], [4, 4], [4, nan],  # constant once incomplete rows go
+         [0, 1], [2, 4]],  # usable
+        dtype=float,
+    )  # fmt: skip
+    bounds = [0, 3, 3, 4, 7, 10, 12]  # the second block is empty
+    results = icc_blocks(values, bounds)
+    assert [why(r) for r in results] == [
+        "ICC2 limits stepped up by Spearman-Brown",
+        "0 of 0 are complete",
+        "1 of 1 are complete",
+        "1 of 3 are complete",
+        "zero variance",
+        "ICC2 limits stepped up by Spearman-Brown",
+    ]
+    for got, alone in zip(results, each_alone(values, bounds, "ICC2k"), strict=True):
+        assert_same(got, alone)
+
+
+def test_blocks_count_their_own_dropped_subjects() -> None:
+    nan = np.nan
+    values = np.array([[1, 2], [nan, 3], [3, 3], [0, 4], [2, 2], [1, 3], [4, nan], [nan, 0]])
+    results = icc_blocks(values, [0, 4, 8], "ICC2")
+    used = [r.details["n_subjects_used"] for r in results if isinstance(r, Estimate)]
+    dropped = [r.details["n_subjects_dropped"] for r in results if isinstance(r, Estimate)]
+    assert (used, dropped) == ([3, 2], [1, 2])
+
+
+def test_blocks_with_zero_error_mean_square_have_infinite_f() -> None:
+    """Perfect agreement, then raters apart by a constant: both leave no residual."""
+    values = np.array([[0, 0], [1, 1], [3, 3], [0, 1], [1, 2], [3, 4]], dtype=float)
+    bounds = [0, 3, 6]
+    for form in ("ICC2", "ICC2k", "ICC3k"):
+        results = icc_blocks(values, bounds, form)
+        for got, alone in zip(results, each_alone(values, bounds, form), strict=True):
+            assert_same(got, alone)
+            assert isinstance(got, Estimate)
+            assert "F_note" in got.details
+            assert got.details["p"] == 0.0
+        agreeing = results[0]
+        assert isinstance(agreeing, Estimate)
+        assert agreeing.value == pytest.approx(1.0)
+        assert agreeing.ci95 == pytest.approx((1.0, 1.0))
+
+
+def test_blocks_withhold_intervals_as_icc_does() -> None:
+    """The Spearman-Brown pole, undefined F quantiles, an interval excluding its estimate,
+    and a denominator that is not positive, side by side with an ordinary block."""
+    values = np.array(
+        [[2, 4], [1, 0],  # ICC2k lower limit at the pole
+         [2, 3], [1, 4],  # ICC2k quantiles undefined
+         [1, 4], [0, 4], [3, 1], [1, 4],  # ICC2k interval excludes the estimate
+         [1, 2], [2, 1],  # no subject variance: ICC2k's denominator is 0
+         *(row[:2] for row in SHROUT_FLEISS)],  # Table 1, first two judges
+        dtype=float,
+    )  # fmt: skip
+    bounds = [0, 2, 4, 8, 10, 16]
+    results = icc_blocks(values, bounds)
+    for got, alone in zip(results, each_alone(values, bounds, "ICC2k"), strict=True):
+        assert_same(got, alone)
+    assert [why(r) for r in results] == [
+        "the pole of the Spearman-Brown step-up",
+        "the F quantiles are undefined",
+        "the interval excludes the estimate",
+        "the variance estimate in the denominator is not positive",
+        "ICC2 limits stepped up by Spearman-Brown",
+    ]
+    assert [r.ci95 is None for r in results if isinstance(r, Estimate)] == [True] * 3 + [False]
+
+
+def test_blocks_of_one_rater_are_not_applicable() -> None:
+    results = icc_blocks(np.array([[1.0], [2.0], [3.0]]), [0, 2, 3], "ICC1")
+    assert results == [NotApplicable("ICC1", "needs at least 2 raters; these data have 1")] * 2
+
+
+def test_no_blocks() -> None:
+    assert icc_blocks(np.zeros((0, 2)), [0]) == []
+
+
+@pytest.mark.parametrize("bounds", [[], [1, 3], [0, 2], [0, 3, 2, 3]])
+def test_blocks_must_tile_the_rows(bounds: list[int]) -> None:
+    with pytest.raises(RatingsInputError, match="ascend from 0"):
+        icc_blocks(np.zeros((3, 2)), bounds)
+
+
+def test_blocks_of_an_unknown_form() -> None:
+    with pytest.raises(ValueError, match="unknown ICC form"):
+        icc_blocks(np.zeros((3, 2)), [0, 3], "ICC4")
