@@ -110,15 +110,14 @@ def _distinct(ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int
     return np.flatnonzero(present) + low, position[ids - low]
 
 
-def _text_order(ids: NDArray[np.int64]) -> tuple[NDArray[np.str_], NDArray[np.int64]]:
-    """The distinct ids as text in text order, and each id's rank in that order: matrices
+def _text_rank(labels: NDArray[np.int64]) -> tuple[NDArray[np.str_], NDArray[np.int64]]:
+    """The ids as text in text order, and each id's rank in that order: item matrices
     label subjects and raters by their ids as text, sorted so."""
-    labels, code = _distinct(ids)
     text = labels.astype(str)
     order = np.argsort(text, kind="stable")
     rank = np.empty(labels.size, dtype=np.int64)
     rank[order] = np.arange(labels.size)
-    return text[order], rank[code]
+    return text[order], rank
 
 
 def _item_matrix(
@@ -142,21 +141,42 @@ def _item_matrix(
     )
 
 
-def _mean_matrix(sessions: np.ndarray, raters: np.ndarray, scores: np.ndarray) -> RatingMatrix:
-    """Each rater's mean score per session, as a sessions x raters matrix."""
-    session_labels, s_idx = _distinct(sessions)
-    rater_labels, r_idx = _distinct(raters)
-    cell = s_idx * rater_labels.size + r_idx
-    size = session_labels.size * rater_labels.size
-    sums = np.bincount(cell, weights=scores, minlength=size)
-    counts = np.bincount(cell, minlength=size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-    return RatingMatrix(
-        means.reshape(session_labels.size, rater_labels.size),
-        tuple(session_labels.astype(str).tolist()),
-        tuple(rater_labels.astype(str).tolist()),
-    )
+def _mean_matrices(
+    group: NDArray[np.int64],
+    n_groups: int,
+    session: tuple[NDArray[np.int64], NDArray[np.int64]],
+    rater: tuple[NDArray[np.int64], NDArray[np.int64]],
+    scores: NDArray[np.float64],
+) -> list[RatingMatrix | None]:
+    """Per group of item scores (a domain), each rater's mean score per session.
+
+    ``session`` and ``rater`` are (ids, code of each score) as :func:`_distinct` gives.
+    Each group's matrix has the sessions and raters that scored in it, in id order (None
+    when the group has no score). One count over the cells of every group at once: a mask
+    and a copy of a million scores per domain cost more than the coefficients.
+    """
+    (s_ids, s_code), (r_ids, r_code) = session, rater
+    shape = (n_groups, s_ids.size, r_ids.size)
+    cell = (group * s_ids.size + s_code) * r_ids.size + r_code
+    sums = np.bincount(cell, weights=scores, minlength=np.prod(shape)).reshape(shape)
+    counts = np.bincount(cell, minlength=np.prod(shape)).reshape(shape)
+    found: list[RatingMatrix | None] = []
+    for g in range(n_groups):
+        rows, cols = np.flatnonzero(counts[g].any(axis=1)), np.flatnonzero(counts[g].any(axis=0))
+        if not rows.size:
+            found.append(None)
+            continue
+        n = counts[g][np.ix_(rows, cols)]
+        means = np.full(n.shape, np.nan)
+        np.divide(sums[g][np.ix_(rows, cols)], n, out=means, where=n > 0)
+        found.append(
+            RatingMatrix(
+                means,
+                tuple(s_ids[rows].astype(str).tolist()),
+                tuple(r_ids[cols].astype(str).tolist()),
+            )
+        )
+    return found
 
 
 @without_collector
@@ -189,17 +209,19 @@ def program_reliability(
     by_id = np.argsort([c[0] for c in catalogue])
     at, known = locate(np.array([c[0] for c in catalogue], dtype=np.int64)[by_id], rows[:, 3])
     rows, item = rows[known], by_id[at[known]]
-    sessions, raters, scores = rows[:, 0], rows[:, 1], rows[:, 2].astype(np.float64)
+    scores = rows[:, 2].astype(np.float64)
     domain_keys = list(dict.fromkeys(c[2] for c in catalogue))
-    domain = np.array([domain_keys.index(c[2]) for c in catalogue], dtype=np.int64)[item]
+    item_domain = [domain_keys.index(c[2]) for c in catalogue]
+    domain = np.array(item_domain, dtype=np.int64)[item]
     scale = (version.scale_min, version.scale_max)
 
     def panel(m: RatingMatrix, at_level: Level) -> ReliabilityReport:
         return reliability_panel(m, at_level, bootstrap=bootstrap, seed=seed)
 
+    sessions, raters = _distinct(rows[:, 0]), _distinct(rows[:, 1])
     # Item matrices keep sessions and raters in the text order of their ids.
-    session_text, session_rank = _text_order(sessions)
-    rater_text, rater_rank = _text_order(raters)
+    session_text, session_rank = _text_rank(sessions[0])
+    rater_text, rater_rank = _text_rank(raters[0])
     # Few items: a stable sort of 16-bit keys is numpy's linear radix sort.
     order = np.argsort(item.astype(np.int16), kind="stable")
     bounds = np.searchsorted(item[order], np.arange(len(catalogue) + 1)).tolist()
@@ -207,15 +229,17 @@ def program_reliability(
     for i, (key, _) in enumerate((c[1], c[2]) for c in catalogue):
         mine = order[bounds[i] : bounds[i + 1]]
         if mine.size:
-            m = _item_matrix(session_rank[mine], rater_rank[mine], scores[mine],
-                             session_text, rater_text, scale)  # fmt: skip
+            m = _item_matrix(session_rank[sessions[1][mine]], rater_rank[raters[1][mine]],
+                             scores[mine], session_text, rater_text, scale)  # fmt: skip
             item_reports[str(key)] = panel(m, level)
     # Domains in the order of their first item with a score.
-    present = list(dict.fromkeys(domain[order].tolist()))
+    present = dict.fromkeys(d for i, d in enumerate(item_domain) if bounds[i + 1] > bounds[i])
+    by_domain = _mean_matrices(domain, len(domain_keys), sessions, raters, scores)
     domain_reports = {
-        domain_keys[d]: panel(_mean_matrix(sessions[m], raters[m], scores[m]), "interval")
+        domain_keys[d]: panel(matrix, "interval")
         for d in present
-        for m in [domain == d]
+        if (matrix := by_domain[d]) is not None
     }
-    overall = panel(_mean_matrix(sessions, raters, scores), "interval")
+    (everything,) = _mean_matrices(np.zeros_like(item), 1, sessions, raters, scores)
+    overall = None if everything is None else panel(everything, "interval")
     return ProgramReliability(selection, item_reports, domain_reports, overall)

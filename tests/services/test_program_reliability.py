@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -30,7 +31,6 @@ from app.services.errors import NotFoundError
 from app.services.program_reliability import (
     ProgramReliability,
     RatingSelection,
-    _mean_matrix,
     program_reliability,
 )
 from app.services.rubric_library import load_rubrics
@@ -123,6 +123,17 @@ def test_empty_selection_and_unknown_version(
         program_reliability(db_session, RatingSelection(selection.program_id, 999_999))
 
 
+def reference_means(sessions: np.ndarray, raters: np.ndarray, scores: np.ndarray) -> RatingMatrix:
+    """Each rater's mean per session, cell by cell, sessions and raters in id order."""
+    cells: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for s, r, x in zip(sessions.tolist(), raters.tolist(), scores.tolist(), strict=True):
+        cells[s, r].append(x)
+    s_ids, r_ids = sorted(set(sessions.tolist())), sorted(set(raters.tolist()))
+    values = [[np.mean(cells[s, r]) if (s, r) in cells else np.nan for r in r_ids]
+              for s in s_ids]  # fmt: skip
+    return RatingMatrix(np.array(values), tuple(map(str, s_ids)), tuple(map(str, r_ids)))
+
+
 def reference_reliability(session: Session, selection: RatingSelection) -> ProgramReliability:
     """The row-by-row reader the service replaced: item and domain keys on every row."""
     version = session.get(RubricVersion, selection.rubric_version_id)
@@ -160,11 +171,11 @@ def reference_reliability(session: Session, selection: RatingSelection) -> Progr
         )  # fmt: skip
         item_reports[str(key)] = reliability_panel(m, "ordinal")
     domain_reports = {
-        str(key): reliability_panel(_mean_matrix(sessions[d], raters[d], scores[d]), "interval")
+        str(key): reliability_panel(reference_means(sessions[d], raters[d], scores[d]), "interval")
         for key in dict.fromkeys(domains.tolist())
         for d in [domains == key]
     }
-    overall = reliability_panel(_mean_matrix(sessions, raters, scores), "interval")
+    overall = reliability_panel(reference_means(sessions, raters, scores), "interval")
     return ProgramReliability(selection, item_reports, domain_reports, overall)
 
 
