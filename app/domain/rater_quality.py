@@ -128,6 +128,16 @@ class _Records:
     rater_labels: list[Label]
 
 
+def _repeats(code: Codes) -> bool:
+    """Whether a non-negative code occurs twice: by counting when the codes span a range
+    not much larger than their number (linear), else by sorting."""
+    if not code.size:
+        return False
+    if int(code.max()) < max(8 * code.size, 1 << 16):
+        return bool(np.bincount(code).max() > 1)
+    return bool((np.diff(np.sort(code)) == 0).any())  # an unstable sort is fastest
+
+
 def _records(sessions: Column, raters: Column, scores: Scores, items: Column | None) -> _Records:
     x = np.asarray(scores, dtype=np.float64).ravel()
     lengths = {len(sessions), len(raters), x.size} | ({len(items)} if items is not None else set())
@@ -145,7 +155,7 @@ def _records(sessions: Column, raters: Column, scores: Scores, items: Column | N
         unit = session * len(item_labels) + item
         item_label = item_labels
     cell = unit * max(len(rater_labels), 1) + rater
-    if cell.size and (np.diff(np.sort(cell)) == 0).any():  # an unstable sort is fastest
+    if _repeats(cell):
         order = np.argsort(cell, kind="stable")
         repeated = np.flatnonzero(np.diff(cell[order]) == 0)
         row = int(order[repeated[0] + 1])

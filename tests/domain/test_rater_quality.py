@@ -719,3 +719,23 @@ def test_straight_lined_ratings_in_input_order() -> None:
         1: [1, 1, 1],
     }
     assert straight_lined(ratings) == [9, 5]
+
+
+@pytest.mark.parametrize("spread", [1, 400], ids=["dense cells", "sparse cells"])
+@given(records=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 2)),
+                        min_size=1, max_size=30))  # fmt: skip
+@settings(max_examples=60, deadline=None)
+def test_a_repeated_score_is_refused_however_the_cells_spread(
+    spread: int, records: list[tuple[int, int, int]]
+) -> None:
+    # With many sessions, items and raters and few records the cells are sparse and the
+    # check sorts them; otherwise it counts them.
+    padding = [(10 + i, 10 + i, 10 + i) for i in range(spread - 1)]
+    rows = records + [(s * spread, i * spread, r * spread) for s, i, r in padding]
+    sessions, items, raters = (list(column) for column in zip(*rows, strict=True))
+    repeated = len(set(rows)) < len(rows)
+    if repeated:
+        with pytest.raises(RatingsInputError, match="more than once"):
+            differences(sessions, raters, [1.0] * len(rows), items=items)
+    else:
+        assert differences(sessions, raters, [1.0] * len(rows), items=items).size == len(rows)
