@@ -30,8 +30,9 @@ serve: $(STAMP)
 	$(BIN)/guidinghand demo seed --if-empty
 	$(BIN)/guidinghand serve
 
+# One worker per core (pytest-xdist); each has its own databases (tests/support/databases.py).
 test: $(DEV_STAMP)
-	$(BIN)/pytest -q --durations=25 $(PYTEST_ARGS)
+	$(BIN)/pytest -q --durations=25 --numprocesses=auto $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -21,8 +22,29 @@ def sqlite_url(path: Path) -> str:
 
 
 def postgres_url() -> str | None:
+    """``TEST_DATABASE_URL``, or under pytest-xdist a database of the worker's own beside it
+    (``test_gw0``...): every run empties its database's schema, and two runs sharing one
+    would pull the tables from under each other."""
     url = os.environ.get("TEST_DATABASE_URL", "")
-    return url if url.startswith("postgresql") else None
+    if not url.startswith("postgresql"):
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return url if worker is None else _worker_database(url, worker)
+
+
+@lru_cache
+def _worker_database(url: str, worker: str) -> str:
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if found is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_postgres(url: str) -> None:
