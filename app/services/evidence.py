@@ -276,9 +276,8 @@ def _link(
     """Join the three tables by row index, dropping what the others do not reach.
 
     ``score_row`` is each item score's row in ``ratings`` (as read); ``scores`` holds item
-    id, score (-1 for not applicable) and harm flag. Each query sees its own snapshot under
-    READ COMMITTED, so a session completed between them can show ratings the earlier query
-    did not: those are left out, and the evidence stays that of the first query.
+    id, score (-1 for not applicable) and harm flag. A rating without item scores is left
+    out, and so is a session left without ratings.
     """
     sessions = sessions[np.argsort(sessions[:, 0], kind="stable")]
     s_id = sessions[:, 0]
