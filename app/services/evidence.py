@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.db.engine import BINARY_RESULTS
 from app.db.models import (
     Assignment,
     Program,
@@ -226,7 +227,7 @@ def rows_with_scores(
     ``Session.execute`` would.
     """
     session.flush()
-    result = session.connection().execute(statement)
+    result = session.connection().execute(statement.execution_options(**{BINARY_RESULTS: True}))
     parts = [np.zeros((0, width), dtype=np.int64)]
     packed: list[bytes] = []
     try:
