@@ -156,18 +156,21 @@ def _reliability(ev: EvidenceArrays, rubric: RubricDocument) -> list[Result | No
     k = max(2, rubric.readiness.program_rule.min_raters_per_session)
     score_slot = slot[ev.score_rating]
     used = np.flatnonzero(score_slot < k)
-    session_row = ev.rating_session[ev.score_rating[used]]
-    unit = session_row * n_items + ev.score_item[used]
-    trainee = ev.session_trainee[session_row]
-    # Units numbered by (trainee, unit): each trainee's rows are one contiguous block.
-    key = trainee * (ev.session_id.size * n_items) + unit
-    units, row = np.unique(key, return_inverse=True)
+    # Sessions renumbered by (trainee, session row), so that units numbered (session, item)
+    # ascend trainee by trainee: each trainee's rows are one contiguous block. Units are
+    # then told apart by counting, linear in the number of possible units, not by sorting.
+    by_trainee = np.argsort(ev.session_trainee, kind="stable")
+    rank = np.empty(by_trainee.size, dtype=np.int64)
+    rank[by_trainee] = np.arange(by_trainee.size)
+    unit = rank[ev.rating_session[ev.score_rating[used]]] * n_items + ev.score_item[used]
+    present = np.zeros(ev.session_id.size * n_items, dtype=np.bool_)
+    present[unit] = True
+    units = np.flatnonzero(present)
+    row = (np.cumsum(present) - 1)[unit]
     matrix = np.full((units.size, k), np.nan)
     matrix[row, score_slot[used]] = ev.score[used]
-    bounds = np.searchsorted(
-        units // (ev.session_id.size * n_items) if units.size else units,
-        np.arange(ev.n_trainees + 1),
-    )
+    unit_trainee = ev.session_trainee[by_trainee][units // n_items]
+    bounds = np.searchsorted(unit_trainee, np.arange(ev.n_trainees + 1))
     return list(icc_blocks(matrix, bounds, "ICC2k"))
 
 
