@@ -32,19 +32,9 @@ def postgres_url() -> str | None:
     return url if worker is None else _worker_database(url, worker)
 
 
-@lru_cache
+@lru_cache  # made afresh once per worker process, at its first use
 def _worker_database(url: str, worker: str) -> str:
-    base = make_url(url)
-    name = f"{base.database}_{worker}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-            if found is None:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return sibling_postgres_database(url, worker)
 
 
 def reset_postgres(url: str) -> None:
