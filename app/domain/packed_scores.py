@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 IntArray = NDArray[np.int64]
 _FIELDS = 3
 _ITEMSIZE = 4
-RECORD = _FIELDS * _ITEMSIZE  # bytes per item score
+_RECORD = _FIELDS * _ITEMSIZE  # bytes per item score
 _NOT_APPLICABLE = -1
 
 
@@ -59,9 +59,9 @@ def unpack(values: Sequence[bytes]) -> Unpacked:
     ([0, 0, 2], [3, 5, 3], [2, 4, -1], [0, 1, 0])
     """
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    if np.any(lengths % RECORD):
-        bad = int(np.flatnonzero(lengths % RECORD)[0])
+    if np.any(lengths % _RECORD):
+        bad = int(np.flatnonzero(lengths % _RECORD)[0])
         raise ValueError(f"packed scores: value {bad} is {lengths[bad]} bytes, not whole records")
     table = np.frombuffer(b"".join(values), dtype="<i4").reshape(-1, _FIELDS).astype(np.int64)
-    row = np.repeat(np.arange(len(values), dtype=np.int64), lengths // RECORD)
+    row = np.repeat(np.arange(len(values), dtype=np.int64), lengths // _RECORD)
     return Unpacked(row, table[:, 0], table[:, 1], table[:, 2])
