@@ -7,6 +7,7 @@ quantity, not a scale point, so those levels are computed as interval data.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
@@ -152,26 +153,29 @@ def _mean_matrices(
 
     ``session`` and ``rater`` are (ids, code of each score) as :func:`_distinct` gives.
     Each group's matrix has the sessions and raters that scored in it, in id order (None
-    when the group has no score). One count over the cells of every group at once: a mask
-    and a copy of a million scores per domain cost more than the coefficients.
+    when the group has no score). One count over the cells that hold scores, for every
+    group at once: a mask and a copy of a million scores per domain cost more than the
+    coefficients, and counting only cells that hold scores keeps memory to the scores,
+    however many raters the program has.
     """
     (s_ids, s_code), (r_ids, r_code) = session, rater
-    shape = (n_groups, s_ids.size, r_ids.size)
-    cell = (group * s_ids.size + s_code) * r_ids.size + r_code
-    sums = np.bincount(cell, weights=scores, minlength=np.prod(shape)).reshape(shape)
-    counts = np.bincount(cell, minlength=np.prod(shape)).reshape(shape)
+    cells, at = _distinct((group * s_ids.size + s_code) * r_ids.size + r_code)
+    means = np.bincount(at, weights=scores) / np.bincount(at)
+    cell_group, within = np.divmod(cells, s_ids.size * r_ids.size)
+    cell_session, cell_rater = np.divmod(within, r_ids.size)
+    bounds = np.searchsorted(cell_group, np.arange(n_groups + 1)).tolist()  # cells ascend
     found: list[RatingMatrix | None] = []
-    for g in range(n_groups):
-        rows, cols = np.flatnonzero(counts[g].any(axis=1)), np.flatnonzero(counts[g].any(axis=0))
-        if not rows.size:
+    for lo, hi in itertools.pairwise(bounds):
+        if lo == hi:
             found.append(None)
             continue
-        n = counts[g][np.ix_(rows, cols)]
-        means = np.full(n.shape, np.nan)
-        np.divide(sums[g][np.ix_(rows, cols)], n, out=means, where=n > 0)
+        rows, row = _distinct(cell_session[lo:hi])
+        cols, col = _distinct(cell_rater[lo:hi])
+        matrix = np.full((rows.size, cols.size), np.nan)
+        matrix[row, col] = means[lo:hi]
         found.append(
             RatingMatrix(
-                means,
+                matrix,
                 tuple(s_ids[rows].astype(str).tolist()),
                 tuple(r_ids[cols].astype(str).tolist()),
             )
